@@ -1,0 +1,9 @@
+"""minitorch_relu: a small tensor/autograd engine that teaches backprop and matches PyTorch."""
+
+from . import nn, optim
+from .autograd import Function, is_grad_enabled, no_grad
+from .backend import get_backend
+from .random import manual_seed
+from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, tensor, uint8
+
+__version__ = "0.1.0"

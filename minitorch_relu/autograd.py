@@ -1,0 +1,148 @@
+"""The graph: Function (one differentiable op), no_grad, and the backward pass.
+
+A Function is called on Tensors. Its ``forward`` sees raw arrays and returns an array; whatever
+``backward`` will need is saved on the Function object (``self.saved``) — and nothing more, so the
+graph keeps alive only what the chain rule reads. ``backward`` receives dL/d(output) and returns
+dL/d(input) for each input (None where no gradient is needed).
+"""
+
+from .backend import backend_of, common_backend
+
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    return _grad_enabled
+
+
+class no_grad:
+    """Context manager (and decorator) that stops recording the graph, as torch.no_grad does."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return func(*args, **kwargs)
+
+        wrapper.__name__ = func.__name__
+        wrapper.__doc__ = func.__doc__
+        return wrapper
+
+
+class _enable_grad:
+    """Turn recording back on inside a block (optimizers run closures this way, as torch does)."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = True
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._previous
+        return False
+
+
+class Function:
+    """Base class of every op. Subclasses write ``forward(*arrays, **options)`` and ``backward(grad)``."""
+
+    def __init__(self):
+        self.inputs = ()
+        self.needs_input_grad = ()
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run the op on Tensors; record it in the graph if any input requires grad."""
+        from .tensor import Tensor
+
+        arrays = [t.data for t in inputs]
+        backend = common_backend(arrays, cls.__name__) if len(arrays) > 1 else backend_of(arrays[0])
+        fn = cls()
+        fn.xp = backend.xp
+        out = fn.forward(*arrays, **options)
+        if type(out) is not backend.array_type:  # NumPy reductions return scalars, not 0-d arrays
+            out = backend.xp.asarray(out)
+        requires_grad = _grad_enabled and any(t.requires_grad for t in inputs)
+        if requires_grad:
+            fn.inputs = inputs
+            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            return Tensor._from_op(out, fn)
+        return Tensor._wrap(out)
+
+    def forward(self, *arrays, **options):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` back to ``shape``: the adjoint of broadcasting ``shape`` up to ``grad.shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
+    summed = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return summed.reshape(shape)
+
+
+def _topological_order(root):
+    """Non-leaf tensors reachable from ``root``, each before the tensors it was computed from.
+
+    Iterative depth-first search, so a chain of 10,000 ops cannot hit Python's recursion limit.
+    """
+    order, visited = [], {id(root)}
+    stack = [(root, False)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        stack.append((tensor, True))
+        for parent in tensor._ctx.inputs:
+            if parent._ctx is not None and id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def run_backward(root, grad):
+    """Propagate ``grad`` (dL/d root, an array) to every leaf that requires grad.
+
+    Gradients of intermediate tensors live only in a local dict; leaves accumulate into ``.grad``
+    as in torch. A leaf's first gradient is stored without a copy when backward produced a fresh
+    array for it alone; anything shared (the incoming grad passed straight through, a view of it, or
+    one array handed to two inputs) is copied, so accumulating in place can never alias.
+    """
+    from .tensor import Tensor
+
+    grads = {id(root): grad}
+    stored = set()
+    for node in _topological_order(root):
+        g = grads.pop(id(node))
+        fn = node._ctx
+        input_grads = fn.backward(g)
+        for inp, ig, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+            if not needed or ig is None:
+                continue
+            if inp._ctx is not None:  # intermediate: sum contributions from every use
+                key = id(inp)
+                grads[key] = grads[key] + ig if key in grads else ig
+            elif inp.grad is None:
+                if ig is g or ig.base is not None or id(ig) in stored:
+                    ig = ig.copy()
+                stored.add(id(ig))
+                inp.grad = Tensor._wrap(ig)
+            else:
+                inp.grad.data += ig
+

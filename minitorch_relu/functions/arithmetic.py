@@ -1,0 +1,92 @@
+"""Elementwise arithmetic: + - * / unary minus and x ** number.
+
+Binary ops broadcast like NumPy; each input's gradient is summed back to that input's shape.
+"""
+
+from ..autograd import Function, unbroadcast
+
+
+def _broadcast_error(op, a, b):
+    return ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together")
+
+
+class Add(Function):
+    def forward(self, a, b):
+        if a.shape != b.shape:
+            self.shapes = (a.shape, b.shape)
+        try:
+            return a + b
+        except ValueError:
+            raise _broadcast_error("add", a, b) from None
+
+    def backward(self, grad):
+        a_shape, b_shape = getattr(self, "shapes", (grad.shape, grad.shape))
+        return unbroadcast(grad, a_shape), unbroadcast(grad, b_shape)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
+        try:
+            return a - b
+        except ValueError:
+            raise _broadcast_error("sub", a, b) from None
+
+    def backward(self, grad):
+        a_shape, b_shape = self.shapes
+        grad_b = -unbroadcast(grad, b_shape) if self.needs_input_grad[1] else None
+        return unbroadcast(grad, a_shape), grad_b
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            return a * b
+        except ValueError:
+            raise _broadcast_error("mul", a, b) from None
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        grad_a = unbroadcast(grad * b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad * a, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            return a / b
+        except ValueError:
+            raise _broadcast_error("div", a, b) from None
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        grad_over_b = grad / b
+        grad_a = unbroadcast(grad_over_b, a.shape) if self.needs_input_grad[0] else None
+        # d(a/b)/db = -a / b^2, written as -(grad / b) * (a / b) to stay in range
+        grad_b = unbroadcast(-grad_over_b * (a / b), b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return (-grad,)
+
+
+class PowScalar(Function):
+    """x ** p for a number p: d/dx = p * x ** (p - 1)."""
+
+    def forward(self, a, exponent):
+        self.a, self.exponent = a, exponent
+        return a**exponent
+
+    def backward(self, grad):
+        a, p = self.a, self.exponent
+        if p == 0:
+            return (grad * 0,)
+        return (grad * (p * a ** (p - 1)),)

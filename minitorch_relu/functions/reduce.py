@@ -1,0 +1,90 @@
+"""Reductions: sum, mean and max over all elements or some dimensions."""
+
+from ..autograd import Function
+
+
+def normalize_dims(dim, ndim):
+    """``dim`` (None, int or tuple) as a tuple of non-negative axes; None means all."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"dimension {d} is out of range for a tensor with {ndim} dimensions")
+        out.append(d % max(ndim, 1))
+    return tuple(sorted(set(out))) if ndim else ()
+
+
+def _expand_back(grad, in_shape, axes, keepdim):
+    """Reshape a reduced gradient so it broadcasts against the input again."""
+    if not keepdim:
+        shape = list(in_shape)
+        for ax in axes:
+            shape[ax] = 1
+        grad = grad.reshape(shape)
+    return grad
+
+
+class Sum(Function):
+    def forward(self, x, dim=None, keepdim=False):
+        self.in_shape = x.shape
+        self.axes = normalize_dims(dim, x.ndim)
+        self.keepdim = keepdim
+        return x.sum(axis=self.axes, keepdims=keepdim)
+
+    def backward(self, grad):
+        grad = _expand_back(grad, self.in_shape, self.axes, self.keepdim)
+        return (self.xp.broadcast_to(grad, self.in_shape),)
+
+
+class Mean(Function):
+    def forward(self, x, dim=None, keepdim=False):
+        self.in_shape = x.shape
+        self.axes = normalize_dims(dim, x.ndim)
+        self.keepdim = keepdim
+        self.count = 1
+        for ax in self.axes:
+            self.count *= x.shape[ax]
+        return x.mean(axis=self.axes, keepdims=keepdim)
+
+    def backward(self, grad):
+        grad = _expand_back(grad, self.in_shape, self.axes, self.keepdim) / self.count
+        return (self.xp.broadcast_to(grad, self.in_shape),)
+
+
+class MaxAll(Function):
+    """max over every element; like torch, the gradient is split evenly among tied maxima."""
+
+    def forward(self, x):
+        if x.size == 0:
+            raise ValueError("max: cannot reduce an empty tensor")
+        self.x = x
+        self.out = x.max()
+        return self.out
+
+    def backward(self, grad):
+        mask = self.x == self.out
+        return (mask * (grad / mask.sum()).astype(self.x.dtype),)
+
+
+class MaxDim(Function):
+    """max along one dimension; the gradient goes to the position argmax picked."""
+
+    def forward(self, x, dim, keepdim=False):
+        (axis,) = normalize_dims(dim, x.ndim)
+        if x.shape[axis] == 0:
+            raise ValueError(f"max: cannot reduce dimension {dim} of size 0")
+        self.x_shape, self.axis, self.keepdim = x.shape, axis, keepdim
+        self.indices = self.xp.expand_dims(x.argmax(axis=axis), axis)
+        values = self.xp.take_along_axis(x, self.indices, axis=axis)
+        return values if keepdim else values.squeeze(axis)
+
+    def backward(self, grad):
+        xp, axis = self.xp, self.axis
+        if not self.keepdim:
+            grad = xp.expand_dims(grad, axis)
+        positions_shape = [1] * len(self.x_shape)
+        positions_shape[axis] = self.x_shape[axis]
+        positions = xp.arange(self.x_shape[axis]).reshape(positions_shape)
+        return (xp.where(positions == self.indices, grad, xp.zeros((), dtype=grad.dtype)),)

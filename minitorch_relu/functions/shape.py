@@ -1,0 +1,56 @@
+"""Ops that move elements without changing them: reshape, permute (transpose) and indexing."""
+
+from ..autograd import Function
+
+
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {tuple(shape)}") from None
+
+    def backward(self, grad):
+        return (grad.reshape(self.in_shape),)
+
+
+class Permute(Function):
+    def forward(self, x, axes):
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, grad):
+        inverse = [0] * len(self.axes)
+        for i, ax in enumerate(self.axes):
+            inverse[ax] = i
+        return (grad.transpose(inverse),)
+
+
+def _is_basic_index(index):
+    """Slices, ints, None and Ellipsis only: every element is picked at most once."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+class Index(Function):
+    def forward(self, x, index):
+        self.in_shape, self.dtype, self.index = x.shape, x.dtype, index
+        return x[index]
+
+    def backward(self, grad):
+        out = self.xp.zeros(self.in_shape, dtype=self.dtype)
+        if _is_basic_index(self.index):
+            out[self.index] = grad
+        else:  # advanced indexing may pick an element twice: scatter-add
+            self.xp.add.at(out, self.index, grad)
+        return (out,)
+
+
+class Cast(Function):
+    def forward(self, x, dtype):
+        self.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad):
+        return (grad.astype(self.in_dtype),)

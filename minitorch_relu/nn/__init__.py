@@ -1,0 +1,9 @@
+"""Layers, losses and initializers, with torch.nn's names."""
+
+from . import functional, init
+from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .container import Sequential
+from .linear import Linear
+from .loss import CrossEntropyLoss, MSELoss
+from .module import Module
+from .parameter import Parameter

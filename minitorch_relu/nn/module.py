@@ -1,0 +1,138 @@
+"""Module: the base of every layer. It registers Parameters and child Modules as they are assigned."""
+
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ..backend import get_backend
+from ..tensor import Tensor
+from .parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before assigning {name!r}")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ----- walking the tree ---------------------------------------------------------------------
+    def children(self):
+        return iter(self._modules.values())
+
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(name, Parameter) pairs in torch's order: each module's own, then its children's."""
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        seen = set()
+        for module_prefix, module in modules:
+            for name, param in module._parameters.items():
+                if id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), param
+
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    # ----- training state -----------------------------------------------------------------------
+    def zero_grad(self, set_to_none=True):
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad.data[...] = 0
+
+    def train(self, mode=True):
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def to(self, backend):
+        """Move every parameter (and its gradient) to ``backend`` in place; returns self."""
+        target = get_backend(backend)
+        for param in self.parameters():
+            moved = param.to(target)
+            param.data = moved.data
+            param.grad = moved.grad
+        return self
+
+    # ----- saving and loading -------------------------------------------------------------------
+    def state_dict(self):
+        """name -> numpy array (a copy), with torch's key names ("0.weight", "0.bias", ...)."""
+        return OrderedDict((name, np.array(param.numpy(), copy=True)) for name, param in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into the parameters. Every problem is listed, and nothing changes unless all is well.
+
+        Values may be numpy arrays, Tensors, or anything numpy can read (torch CPU tensors included).
+        """
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in params]
+        values, problems = {}, []
+        for name, param in params.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+            if value.shape != param.shape:
+                problems.append(f"size mismatch for {name}: got shape {value.shape}, the model has {param.shape}")
+            values[name] = value
+        if strict:
+            if missing:
+                problems.append("missing keys: " + ", ".join(repr(k) for k in missing))
+            if unexpected:
+                problems.append("unexpected keys: " + ", ".join(repr(k) for k in unexpected))
+        if problems:
+            raise RuntimeError(f"error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems))
+        for name, value in values.items():
+            param = params[name]
+            param.data[...] = get_backend(param.backend).asarray(value, dtype=param.dtype)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ----- printing -----------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        if not lines:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"

@@ -1,0 +1,99 @@
+"""Adam (and AMSGrad), with the formula order of torch.optim.Adam's single-tensor path.
+
+The bias corrections sit where torch puts them: divide sqrt(v) by sqrt(1 - beta2^t), add eps, and
+scale the step by lr / (1 - beta1^t). The folded "alpha_t = lr * sqrt(1-beta2^t)/(1-beta1^t)" form
+of other engines moves eps and does not match torch.
+"""
+
+from ..backend import backend_of
+from .optimizer import Optimizer, check_range
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, buf, *, lr, beta1, beta2, eps,
+                weight_decay, amsgrad, maximize, decoupled_weight_decay=False):
+    """One Adam step (the ``step``-th) for one parameter array, in place.
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * param        (AdamW instead: param = param * (1 - lr * weight_decay))
+        m = m + (1 - beta1) * (g - m)        (torch's lerp)
+        v = beta2 * v + (1 - beta2) * g * g
+        v_max = max(v_max, v)                (amsgrad only; then v_max replaces v below)
+        denom = sqrt(v) / sqrt(1 - beta2^step) + eps
+        param = param - lr / (1 - beta1^step) * m / denom
+
+    ``buf`` is a preallocated array of param's shape: every temporary is written into it, so a
+    step allocates nothing (about 5x faster than fresh temporaries on the MLP's layers).
+    """
+    xp = backend_of(param).xp
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+
+    xp.subtract(grad, exp_avg, out=buf)  # m += (1 - beta1) * (g - m)
+    buf *= 1 - beta1
+    exp_avg += buf
+
+    exp_avg_sq *= beta2  # v = beta2 * v + (1 - beta2) * g^2
+    xp.multiply(grad, grad, out=buf)
+    buf *= 1 - beta2
+    exp_avg_sq += buf
+
+    if amsgrad:
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        exp_avg_sq = max_exp_avg_sq
+
+    bias_correction1 = 1 - beta1**step
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    step_size = lr / bias_correction1
+
+    xp.sqrt(exp_avg_sq, out=buf)  # denom
+    buf /= bias_correction2_sqrt
+    buf += eps
+    xp.divide(exp_avg, buf, out=buf)  # m / denom
+    buf *= -step_size
+    param += buf
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False, decoupled_weight_decay=False):
+        check_range("lr", lr, label="learning rate")
+        check_range("eps", eps, label="epsilon value")
+        check_range("beta1", betas[0], high=1.0, label="beta parameter at index 0")
+        check_range("beta2", betas[1], high=1.0, label="beta parameter at index 1")
+        check_range("weight_decay", weight_decay, label="weight_decay value")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+        self._scratch = {}  # Parameter -> work buffer; not state, so not saved
+
+    def _init_state(self, p, amsgrad):
+        xp = backend_of(p.data).xp
+        state = {"step": 0, "exp_avg": xp.zeros_like(p.data), "exp_avg_sq": xp.zeros_like(p.data)}
+        if amsgrad:
+            state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+        return state
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = self._init_state(p, group["amsgrad"])
+                buf = self._scratch.get(p)
+                if buf is None or buf.shape != p.data.shape or type(buf) is not type(p.data):
+                    buf = self._scratch[p] = backend_of(p.data).xp.empty_like(p.data)
+                state["step"] += 1
+                adam_update(p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
+                            state["step"], buf, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                            weight_decay=group["weight_decay"], amsgrad=group["amsgrad"], maximize=group["maximize"],
+                            decoupled_weight_decay=group["decoupled_weight_decay"])
+        return loss

@@ -1,0 +1,179 @@
+"""Optimizer: the bookkeeping every algorithm shares (param_groups, per-parameter state, saving).
+
+The update rule itself lives in each algorithm's file as a plain function over arrays, so a reader
+sees the formula apart from the bookkeeping, as in torch.optim.
+"""
+
+import copy
+
+import numpy as np
+
+from ..backend import backend_of, get_backend
+from ..tensor import Tensor
+
+
+class _Required:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+def check_range(name, value, low=0.0, high=None, high_inclusive=False, label=None):
+    """Raise torch's 'Invalid ...' ValueError unless low <= value (< or <=) high."""
+    ok = value >= low and (high is None or (value <= high if high_inclusive else value < high))
+    if not ok:
+        raise ValueError(f"Invalid {label or name}: {value}")
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = {}  # Parameter -> dict of its state (what state_dict saves)
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            "but got a Tensor")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self._check_group(group)
+        for group in groups:
+            self.add_param_group(group)
+
+    def _check_group(self, group):
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+            if not p.requires_grad:
+                raise ValueError("optimizer got a tensor that does not require grad")
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+
+    def add_param_group(self, group):
+        self._check_group(group)
+        params = group["params"]
+        group = dict(group, params=[params] if isinstance(params, Tensor) else list(params))
+        if len({id(p) for p in group["params"]}) != len(group["params"]):
+            raise ValueError("optimizer contains a parameter more than once in one group")
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in existing for p in group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none=True):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.data[...] = 0
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    def _closure_loss(self, closure):
+        if closure is None:
+            return None
+        from ..autograd import _enable_grad
+
+        with _enable_grad():
+            return closure()
+
+    def to(self, backend):
+        """Move every state array to ``backend`` (after moving the model with Module.to)."""
+        target = get_backend(backend)
+        for state in self.state.values():
+            for key, value in state.items():
+                if _is_array(value):
+                    state[key] = target.asarray(backend_of(value).to_numpy(value))
+        return self
+
+    # ----- saving and loading -------------------------------------------------------------------
+    def state_dict(self):
+        """{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}, as in torch.
+
+        Arrays come out as numpy copies, so the dict can be saved with numpy or pickle.
+        """
+        index_of, groups, next_index = {}, [], 0
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                if id(p) not in index_of:
+                    index_of[id(p)] = next_index
+                    next_index += 1
+                packed["params"].append(index_of[id(p)])
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state:
+                    state[index_of[id(p)]] = {
+                        k: np.array(backend_of(v).to_numpy(v), copy=True) if _is_array(v) else copy.deepcopy(v)
+                        for k, v in self.state[p].items()
+                    }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyperparameters and state; checked in full before anything changes."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(groups)} parameter groups, the optimizer has "
+                             f"{len(self.param_groups)}")
+        sizes = [len(g["params"]) for g in self.param_groups]
+        saved_sizes = [len(g["params"]) for g in groups]
+        if sizes != saved_sizes:
+            raise ValueError(f"loaded state dict contains parameter groups of sizes {saved_sizes}, "
+                             f"which do not match the optimizer's {sizes}")
+        param_of = {}
+        for saved, group in zip(groups, self.param_groups):
+            for index, p in zip(saved["params"], group["params"]):
+                param_of[index] = p
+        new_state = {}
+        for index, saved in state_dict["state"].items():
+            if index not in param_of:
+                raise ValueError(f"loaded state dict has state for parameter index {index}, which no group holds")
+            p = param_of[index]
+            entry = {}
+            for key, value in saved.items():
+                if _is_array(value) or isinstance(value, Tensor):
+                    value = value.numpy() if isinstance(value, Tensor) else np.asarray(backend_of(value).to_numpy(value))
+                    if value.shape == p.shape and np.issubdtype(value.dtype, np.floating):
+                        value = value.astype(p.dtype)  # state follows the parameter's dtype, as in torch
+                    value = get_backend(p.backend).asarray(value)
+                else:
+                    value = copy.deepcopy(value)
+                entry[key] = value
+            new_state[p] = entry
+        self.state = new_state
+        for saved, group in zip(groups, self.param_groups):
+            group.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _is_array(value):
+    try:
+        backend_of(value)
+        return True
+    except TypeError:
+        return False

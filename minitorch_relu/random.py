@@ -1,0 +1,23 @@
+"""The engine's random numbers: one NumPy generator, seeded by manual_seed.
+
+Random values are drawn on the host and then moved to a tensor's backend, so a seed gives the same
+weights on every device.
+"""
+
+import numpy as np
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Reseed the generator used by nn.init, nn.Linear and DataLoader shuffling."""
+    global _generator
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed takes an int, got {type(seed).__name__}")
+    _generator = np.random.default_rng(seed)
+    return _generator
+
+
+def generator():
+    """The generator in use now (changes after each manual_seed)."""
+    return _generator
