@@ -3,6 +3,7 @@
 from . import nn, optim
 from .autograd import Function, is_grad_enabled, no_grad
 from .backend import get_backend
+from .gradcheck import gradcheck
 from .random import manual_seed
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, tensor, uint8
 

@@ -62,8 +62,6 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors; record it in the graph if any input requires grad."""
-        from .tensor import Tensor
-
         arrays = [t.data for t in inputs]
         backend = common_backend(arrays, cls.__name__) if len(arrays) > 1 else backend_of(arrays[0])
         fn = cls()
@@ -71,12 +69,13 @@ class Function:
         out = fn.forward(*arrays, **options)
         if type(out) is not backend.array_type:  # NumPy reductions return scalars, not 0-d arrays
             out = backend.xp.asarray(out)
-        requires_grad = _grad_enabled and any(t.requires_grad for t in inputs)
-        if requires_grad:
+        # Every op passes here: a list comprehension and `in` cost less than any() over a generator.
+        needs_input_grad = tuple([t.requires_grad for t in inputs]) if _grad_enabled else ()
+        if True in needs_input_grad:
             fn.inputs = inputs
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            return Tensor._from_op(out, fn)
-        return Tensor._wrap(out)
+            fn.needs_input_grad = needs_input_grad
+            return _tensor.Tensor._from_op(out, fn)
+        return _tensor.Tensor._wrap(out)
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
@@ -100,17 +99,21 @@ def _topological_order(root):
 
     Iterative depth-first search, so a chain of 10,000 ops cannot hit Python's recursion limit.
     """
-    order, visited = [], {id(root)}
+    order, visited = [], set()
     stack = [(root, False)]
     while stack:
         tensor, expanded = stack.pop()
         if expanded:
             order.append(tensor)
             continue
+        # Mark a node when it is expanded, not when pushed: a node pushed early may be reached again
+        # below another consumer, and must then finish before that consumer (diamond graphs).
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
         stack.append((tensor, True))
         for parent in tensor._ctx.inputs:
             if parent._ctx is not None and id(parent) not in visited:
-                visited.add(id(parent))
                 stack.append((parent, False))
     order.reverse()
     return order
@@ -124,8 +127,6 @@ def run_backward(root, grad):
     array for it alone; anything shared (the incoming grad passed straight through, a view of it, or
     one array handed to two inputs) is copied, so accumulating in place can never alias.
     """
-    from .tensor import Tensor
-
     grads = {id(root): grad}
     stored = set()
     for node in _topological_order(root):
@@ -135,6 +136,11 @@ def run_backward(root, grad):
         for inp, ig, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
             if not needed or ig is None:
                 continue
+            # (a RowSparseGrad from Embedding(sparse=True) is not an array, and stays as it is)
+            if type(ig) is not type(inp.data) and not getattr(ig, "is_sparse", False):  # NumPy 0-d ops give scalars
+                ig = backend_of(inp.data).asarray(ig)
+            if ig.dtype != inp.data.dtype:  # a float64 partner must not make a float32 input's grad float64
+                ig = ig.astype(inp.data.dtype)
             if inp._ctx is not None:  # intermediate: sum contributions from every use
                 key = id(inp)
                 grads[key] = grads[key] + ig if key in grads else ig
@@ -142,7 +148,11 @@ def run_backward(root, grad):
                 if ig is g or ig.base is not None or id(ig) in stored:
                     ig = ig.copy()
                 stored.add(id(ig))
-                inp.grad = Tensor._wrap(ig)
+                inp.grad = _tensor.Tensor._wrap(ig)
             else:
                 inp.grad.data += ig
 
+
+# Tensor is used only at call time, and tensor.py imports this module: bind tensor's module last, so
+# the cycle resolves whichever module is imported first (a per-call import costs ~1 µs per op).
+from . import tensor as _tensor  # noqa: E402

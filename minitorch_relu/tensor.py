@@ -139,7 +139,8 @@ class Tensor:
                     f"backward(): gradient can be omitted only for a one-element tensor; this one has shape "
                     f"{self.shape}, so pass gradient= of that shape"
                 )
-            grad = self.data * 0 + 1  # ones, on this tensor's backend, same dtype
+            # ones on this tensor's backend, same dtype (not data * 0 + 1, which is nan for an inf loss)
+            grad = backend_of(self.data).xp.ones(self.data.shape, dtype=self.dtype)
         else:
             grad = gradient.data if isinstance(gradient, Tensor) else backend_of(self.data).asarray(gradient)
             if tuple(grad.shape) != self.shape:
@@ -224,7 +225,7 @@ class Tensor:
     # ----- comparisons: plain boolean tensors, outside the graph ---------------------------------
     def _compare(self, other, op):
         other = self._operand(other).data
-        return Tensor._wrap(op(self.data, other))
+        return Tensor._wrap(backend_of(self.data).xp.asarray(op(self.data, other)))  # 0-d: a scalar otherwise
 
     def __eq__(self, other):
         return self._compare(other, lambda a, b: a == b)
@@ -263,9 +264,12 @@ class Tensor:
     def argmax(self, dim=None, keepdim=False):
         data = self.data
         if dim is None:
-            return Tensor._wrap(backend_of(data).xp.asarray(data.argmax(), dtype=int64))
-        idx = data.argmax(axis=dim)
-        if keepdim:
+            idx = backend_of(data).xp.asarray(data.argmax(), dtype=int64)
+            return Tensor._wrap(idx.reshape((1,) * data.ndim) if keepdim else idx)  # torch keeps every dim as 1
+        if data.ndim == 0 and dim in (0, -1):  # torch allows these on a 0-d tensor; CuPy has no axis there
+            dim = None
+        idx = backend_of(data).xp.asarray(data.argmax(axis=dim))  # NumPy gives a scalar, not an array, for 1-D
+        if keepdim and data.ndim:  # a 0-d tensor has no dim to keep
             idx = backend_of(data).xp.expand_dims(idx, dim)
         return Tensor._wrap(idx.astype(int64, copy=False))
 

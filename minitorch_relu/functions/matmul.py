@@ -29,10 +29,10 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = grad
+        if b.ndim == 1:  # restore b's column first, so a 0-d grad (1-D @ 1-D) becomes (1, 1)
+            g2 = g2[..., None]
         if a.ndim == 1:
             g2 = g2[..., None, :]
-        if b.ndim == 1:
-            g2 = g2[..., None]
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
             grad_a = unbroadcast(self.xp.matmul(g2, b2.swapaxes(-1, -2)), a2.shape).reshape(a.shape)

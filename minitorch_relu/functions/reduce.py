@@ -4,10 +4,10 @@ from ..autograd import Function
 
 
 def normalize_dims(dim, ndim):
-    """``dim`` (None, int or tuple) as a tuple of non-negative axes; None means all."""
-    if dim is None:
+    """``dim`` (None, int or tuple) as a tuple of non-negative axes; None (or (), as in torch) means all."""
+    dims = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
     out = []
     for d in dims:
         if not -max(ndim, 1) <= d < max(ndim, 1):
@@ -72,7 +72,11 @@ class MaxDim(Function):
     """max along one dimension; the gradient goes to the position argmax picked."""
 
     def forward(self, x, dim, keepdim=False):
-        (axis,) = normalize_dims(dim, x.ndim)
+        axes = normalize_dims(dim, x.ndim)
+        if not axes:  # a 0-d x, with dim 0 or -1 as torch allows: its max is itself
+            self.axis = None
+            return x.copy()
+        (axis,) = axes
         if x.shape[axis] == 0:
             raise ValueError(f"max: cannot reduce dimension {dim} of size 0")
         self.x_shape, self.axis, self.keepdim = x.shape, axis, keepdim
@@ -82,6 +86,8 @@ class MaxDim(Function):
 
     def backward(self, grad):
         xp, axis = self.xp, self.axis
+        if axis is None:  # 0-d input
+            return (grad,)
         if not self.keepdim:
             grad = xp.expand_dims(grad, axis)
         positions_shape = [1] * len(self.x_shape)
