@@ -7,3 +7,4 @@ from .linear import Linear
 from .loss import CrossEntropyLoss, MSELoss
 from .module import Module
 from .parameter import Parameter
+from .sparse import Embedding

@@ -20,6 +20,33 @@ class _Required:
 required = _Required()
 
 
+def refuse_sparse_grads(param_groups, who):
+    """Raise torch's error if any gradient is row-sparse (Embedding(sparse=True)), before any update.
+
+    SparseAdam takes row-sparse gradients and LBFGS densifies them, as in torch; torch's SGD and
+    Adagrad also accept them, this engine's do not.
+    """
+    for group in param_groups:
+        for p in group["params"]:
+            if p.grad is not None and getattr(p.grad.data, "is_sparse", False):
+                hint = ", please consider SparseAdam instead" if who == "Adam" else ""
+                raise RuntimeError(f"{who} does not support sparse gradients{hint}")
+
+
+def work_buffers(cache, p, count):
+    """``count`` scratch arrays shaped like parameter ``p``, made once and kept in ``cache`` (a dict).
+
+    Updates write their temporaries into these, so a step allocates nothing; they are not state and
+    are not saved.
+    """
+    bufs = cache.get(p)
+    if bufs is None or bufs[0].shape != p.data.shape or bufs[0].dtype != p.data.dtype \
+            or type(bufs[0]) is not type(p.data):
+        xp = backend_of(p.data).xp
+        bufs = cache[p] = tuple(xp.empty_like(p.data) for _ in range(count))
+    return bufs
+
+
 def check_range(name, value, low=0.0, high=None, high_inclusive=False, label=None):
     """Raise torch's 'Invalid ...' ValueError unless low <= value (< or <=) high."""
     ok = value >= low and (high is None or (value <= high if high_inclusive else value < high))
@@ -92,12 +119,20 @@ class Optimizer:
             return closure()
 
     def to(self, backend):
-        """Move every state array to ``backend`` (after moving the model with Module.to)."""
+        """Move every state array to ``backend`` (after moving the model with Module.to).
+
+        Arrays inside lists move too: L-BFGS keeps its history that way.
+        """
         target = get_backend(backend)
+
+        def move(value):
+            if isinstance(value, (list, tuple)):
+                return type(value)(move(v) for v in value)
+            return target.asarray(backend_of(value).to_numpy(value)) if _is_array(value) else value
+
         for state in self.state.values():
             for key, value in state.items():
-                if _is_array(value):
-                    state[key] = target.asarray(backend_of(value).to_numpy(value))
+                state[key] = move(value)
         return self
 
     # ----- saving and loading -------------------------------------------------------------------

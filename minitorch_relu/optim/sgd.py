@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, Nesterov and weight decay, in torch.optim.SGD's exact order."""
 
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_range, refuse_sparse_grads
 
 
 def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
@@ -41,6 +41,7 @@ class SGD(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self.param_groups, "SGD")
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")}
             for p in group["params"]:

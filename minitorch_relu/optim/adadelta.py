@@ -1,0 +1,70 @@
+"""Adadelta: steps scaled by the ratio of running RMS of past updates to that of gradients (torch.optim.Adadelta)."""
+
+from ..backend import backend_of
+from .optimizer import Optimizer, check_range, refuse_sparse_grads, work_buffers
+
+
+def adadelta_update(param, grad, square_avg, acc_delta, std, delta, *, lr, rho, eps, weight_decay, maximize):
+    """One Adadelta step for one parameter array, in place (``std`` and ``delta`` are scratch arrays).
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * param
+        square_avg = rho * square_avg + (1 - rho) * g * g
+        delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g
+        acc_delta = rho * acc_delta + (1 - rho) * delta * delta
+        param = param - lr * delta
+    """
+    xp = backend_of(param).xp
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+
+    square_avg *= rho  # torch's addcmul order: ((1 - rho) * g) * g
+    xp.multiply(grad, 1 - rho, out=std)
+    std *= grad
+    square_avg += std
+
+    xp.add(square_avg, eps, out=std)
+    xp.sqrt(std, out=std)
+    xp.add(acc_delta, eps, out=delta)
+    xp.sqrt(delta, out=delta)
+    delta /= std
+    delta *= grad
+
+    acc_delta *= rho
+    xp.multiply(delta, 1 - rho, out=std)  # std is free again: reuse it for (1 - rho) * delta * delta
+    std *= delta
+    acc_delta += std
+
+    delta *= -lr
+    param += delta
+
+
+class Adadelta(Optimizer):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
+        check_range("lr", lr, label="learning rate")
+        check_range("rho", rho, high=1.0, high_inclusive=True, label="rho value")
+        check_range("eps", eps, label="epsilon value")
+        check_range("weight_decay", weight_decay, label="weight_decay value")
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+        self._scratch = {}
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        refuse_sparse_grads(self.param_groups, "Adadelta")
+        for group in self.param_groups:
+            hyper = {k: group[k] for k in ("lr", "rho", "eps", "weight_decay", "maximize")}
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    xp = backend_of(p.data).xp
+                    state = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(p.data),
+                                             "acc_delta": xp.zeros_like(p.data)}
+                state["step"] += 1
+                std, delta = work_buffers(self._scratch, p, 2)
+                adadelta_update(p.data, p.grad.data, state["square_avg"], state["acc_delta"], std, delta, **hyper)
+        return loss

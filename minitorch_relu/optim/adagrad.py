@@ -1,0 +1,67 @@
+"""Adagrad: each coordinate's step shrinks with the sum of its squared gradients (torch.optim.Adagrad)."""
+
+from ..backend import backend_of
+from .optimizer import Optimizer, check_range, refuse_sparse_grads, work_buffers
+
+
+def adagrad_update(param, grad, state_sum, step, std, buf, *, lr, lr_decay, weight_decay, eps, maximize):
+    """One Adagrad step (the ``step``-th) for one parameter array, in place (``std``, ``buf``: scratch).
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * param
+        clr = lr / (1 + (step - 1) * lr_decay)
+        sum = sum + g * g
+        param = param - clr * g / (sqrt(sum) + eps)
+    """
+    xp = backend_of(param).xp
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    clr = lr / (1 + (step - 1) * lr_decay)
+
+    xp.multiply(grad, grad, out=buf)  # sum += g^2
+    state_sum += buf
+
+    xp.sqrt(state_sum, out=std)  # std = sqrt(sum) + eps
+    std += eps
+    xp.multiply(grad, -clr, out=buf)  # (-clr * g) / std, in the order torch's addcdiv rounds it
+    buf /= std
+    param += buf
+
+
+class Adagrad(Optimizer):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
+                 maximize=False):
+        check_range("lr", lr, label="learning rate")
+        check_range("lr_decay", lr_decay, label="lr_decay value")
+        check_range("weight_decay", weight_decay, label="weight_decay value")
+        check_range("initial_accumulator_value", initial_accumulator_value,
+                    label="initial_accumulator_value value")
+        check_range("eps", eps, label="epsilon value")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        self._scratch = {}
+        super().__init__(params, defaults)
+
+    def add_param_group(self, group):
+        super().add_param_group(group)
+        # As in torch, the state exists from the start: the accumulator begins at initial_accumulator_value.
+        group = self.param_groups[-1]
+        for p in group["params"]:
+            xp = backend_of(p.data).xp
+            self.state[p] = {"step": 0, "sum": xp.full_like(p.data, group["initial_accumulator_value"])}
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        refuse_sparse_grads(self.param_groups, "Adagrad")
+        for group in self.param_groups:
+            hyper = {k: group[k] for k in ("lr", "lr_decay", "weight_decay", "eps", "maximize")}
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                state["step"] += 1
+                std, buf = work_buffers(self._scratch, p, 2)
+                adagrad_update(p.data, p.grad.data, state["sum"], state["step"], std, buf, **hyper)
+        return loss

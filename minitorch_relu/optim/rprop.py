@@ -1,0 +1,67 @@
+"""Rprop: per-coordinate step sizes that grow while the gradient keeps its sign and shrink when it flips.
+
+Only the gradient's sign is used, never its size (torch.optim.Rprop).
+"""
+
+from ..backend import backend_of
+from .optimizer import Optimizer, check_range, refuse_sparse_grads, work_buffers
+
+
+def rprop_update(param, grad, prev, step_size, factor, *, etaminus, etaplus, step_size_min, step_size_max, maximize):
+    """One Rprop step for one parameter array, in place (``factor`` is a scratch array).
+
+        g = -grad if maximize else grad
+        factor = etaplus where g * prev > 0, etaminus where < 0, 1 where = 0
+        step_size = clamp(step_size * factor, step_size_min, step_size_max)
+        g = 0 where the sign flipped (g * prev < 0): no move there, and no flip seen next step
+        param = param - sign(g) * step_size
+        prev = g
+    """
+    xp = backend_of(param).xp
+    if maximize:
+        grad = -grad
+
+    xp.multiply(grad, prev, out=factor)
+    grew, flipped = factor > 0, factor < 0
+    factor.fill(1.0)
+    factor[grew] = etaplus
+    factor[flipped] = etaminus
+    step_size *= factor
+    xp.clip(step_size, step_size_min, step_size_max, out=step_size)
+
+    prev[...] = grad  # prev holds this step's (masked) gradient from here on
+    prev[flipped] = 0
+    xp.sign(prev, out=factor)
+    factor *= step_size
+    param -= factor
+
+
+class Rprop(Optimizer):
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, maximize=False):
+        check_range("lr", lr, label="learning rate")
+        if not 0.0 < etas[0] < 1.0 < etas[1]:
+            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
+        defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize)
+        super().__init__(params, defaults)
+        self._scratch = {}
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        refuse_sparse_grads(self.param_groups, "Rprop")
+        for group in self.param_groups:
+            etaminus, etaplus = group["etas"]
+            step_size_min, step_size_max = group["step_sizes"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    xp = backend_of(p.data).xp
+                    state = self.state[p] = {"step": 0, "prev": xp.zeros_like(p.data),
+                                             "step_size": xp.full_like(p.data, group["lr"])}
+                state["step"] += 1
+                (factor,) = work_buffers(self._scratch, p, 1)
+                rprop_update(p.data, p.grad.data, state["prev"], state["step_size"], factor, etaminus=etaminus,
+                             etaplus=etaplus, step_size_min=step_size_min, step_size_max=step_size_max,
+                             maximize=group["maximize"])
+        return loss

@@ -1,0 +1,88 @@
+"""SparseAdam: Adam on the rows a row-sparse gradient touches, and nowhere else (torch.optim.SparseAdam).
+
+The gradient must be a ``RowSparseGrad`` (functions/embedding.py), as ``nn.Embedding(sparse=True)``
+produces: rows not in the gradient keep their parameters and their moments unchanged, whereas Adam
+would keep decaying the moments of every row. Repeated rows are summed first (coalesced), as torch
+does, because the update is not linear in the gradient.
+"""
+
+import math
+
+from ..backend import backend_of
+from .optimizer import Optimizer, check_range
+
+
+def sparse_adam_update(param, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, maximize):
+    """One SparseAdam step for the rows of ``param`` that the RowSparseGrad ``grad`` lists, in place.
+
+    With r the coalesced rows and g their summed gradient rows:
+        m[r] = m[r] + (1 - beta1) * (g - m[r])
+        v[r] = v[r] + (1 - beta2) * (g*g - v[r])
+        param[r] = param[r] - lr * sqrt(1 - beta2^step) / (1 - beta1^step) * m[r] / (sqrt(v[r]) + eps)
+    """
+    xp = backend_of(param).xp
+    if maximize:
+        grad = -grad
+    grad = grad.coalesce()
+    rows, values = grad.indices, grad.values
+    if rows.shape[0] == 0:
+        return  # nothing looked up (torch skips the update too; the step count still advances)
+
+    old_exp_avg = exp_avg[rows]
+    exp_avg_update = values - old_exp_avg
+    exp_avg_update *= 1 - beta1
+    exp_avg[rows] += exp_avg_update  # rows are unique after coalesce, so += on the gathered rows is exact
+
+    old_exp_avg_sq = exp_avg_sq[rows]
+    exp_avg_sq_update = values * values
+    exp_avg_sq_update -= old_exp_avg_sq
+    exp_avg_sq_update *= 1 - beta2
+    exp_avg_sq[rows] += exp_avg_sq_update
+
+    # torch rebuilds the new moments from old + update rather than reading them back; same here.
+    numer = exp_avg_update
+    numer += old_exp_avg
+    denom = exp_avg_sq_update
+    denom += old_exp_avg_sq
+    xp.sqrt(denom, out=denom)
+    denom += eps
+
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    step_size = lr * math.sqrt(bias_correction2) / bias_correction1
+    numer /= denom
+    param[rows] += -step_size * numer
+
+
+class SparseAdam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
+        if not 0.0 < lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 < eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_range("beta1", betas[0], high=1.0, label="beta parameter at index 0")
+        check_range("beta2", betas[1], high=1.0, label="beta parameter at index 1")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:  # check every gradient before touching anything
+            for p in group["params"]:
+                if p.grad is not None and not getattr(p.grad.data, "is_sparse", False):
+                    raise RuntimeError("SparseAdam does not support dense gradients, please consider Adam instead")
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    xp = backend_of(p.data).xp
+                    state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(p.data),
+                                             "exp_avg_sq": xp.zeros_like(p.data)}
+                state["step"] += 1
+                sparse_adam_update(p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"], state["step"],
+                                   lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                                   maximize=group["maximize"])
+        return loss
