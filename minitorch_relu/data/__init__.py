@@ -1,0 +1,26 @@
+"""MNIST: the IDX reader, integrity checks, a safe download, and a vectorized DataLoader.
+
+    from minitorch_relu.data import MNIST, DataLoader
+    train = MNIST("../shared/data", train=True)       # or $MINITORCH_RELU_DATA, or MNIST_data/
+    loader = DataLoader(train, batch_size=100, shuffle=True, drop_last=True, seed=777)
+
+The download code (urllib) is imported only when a download is asked for.
+"""
+
+from .errors import CorruptDataError, DataError, DownloadError, MissingDataError
+from .idx import parse_idx, read_bytes, write_idx
+from .loader import DataLoader
+from .mnist import FILES, MNIST, find_file, load_split, resolve_root
+
+load_mnist = load_split  # (images uint8 (N, 28, 28), labels int64) of one split: load_mnist(root, train=True)
+
+
+def download_mnist(root=None, **options):
+    """Download the MNIST files missing under ``root`` (see data.download.download_mnist)."""
+    from . import download
+
+    root = resolve_root(root)
+    missing = [name for name in FILES if find_file(root, name) is None]
+    if missing:
+        download.download_mnist(root, names=missing, **options)
+    return root

@@ -1,0 +1,135 @@
+"""Download MNIST's .gz files from the standard mirrors, safely.
+
+For each missing file, every mirror is tried in turn, each a few times with a growing pause. A file
+is streamed into a temporary file beside its destination and moved into place (an atomic rename)
+only after the md5 of its decompressed bytes matches the original's, so an interrupted or corrupt
+download never leaves a file that looks valid. Refusals that will not change on a retry (403, 404)
+move on to the next mirror at once.
+
+When every mirror fails for some file, one DownloadError says which files are missing, where they
+were expected, what each mirror answered, and how to place the files by hand.
+"""
+
+import gzip
+import hashlib
+import http.client
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zlib
+from pathlib import Path
+
+from .errors import CorruptDataError, DownloadError
+from .mnist import FILES, missing_files_message
+
+# torchvision's mirrors, in its order. The second one has answered 403 for years (as the lesson hit).
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+MIRRORS_ENV_VAR = "MINITORCH_RELU_MNIST_MIRRORS"  # comma-separated base URLs, tried before MIRRORS
+CHUNK = 1 << 16
+
+
+class _Permanent(Exception):
+    """A refusal a retry will not change (403, 404): go to the next mirror."""
+
+
+def mirrors_to_try(mirrors=None):
+    if mirrors is not None:
+        return list(mirrors)
+    extra = [m.strip() for m in os.environ.get(MIRRORS_ENV_VAR, "").split(",") if m.strip()]
+    return extra + list(MIRRORS)
+
+
+def _fetch(url, destination, timeout):
+    """Stream ``url`` into the open binary file ``destination``; raise on any short or failed read."""
+    request = urllib.request.Request(url, headers={"User-Agent": "minitorch_relu"})
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403, 404, 410):
+            raise _Permanent(f"HTTP {exc.code} {exc.reason}") from None
+        raise
+    with response:
+        expected = response.headers.get("Content-Length")
+        received = 0
+        while True:
+            try:
+                chunk = response.read(CHUNK)
+            except http.client.IncompleteRead as exc:  # the server promised more than it sent
+                received += len(exc.partial)
+                break
+            if not chunk:
+                break
+            destination.write(chunk)
+            received += len(chunk)
+    if expected is not None and received != int(expected):
+        raise OSError(f"connection closed after {received} of {expected} bytes (truncated)")
+
+
+def _verify(tmp_path, name):
+    """Raise CorruptDataError unless the downloaded .gz decompresses to the original file."""
+    expected_md5 = FILES[name][0]
+    digest = hashlib.md5()
+    try:
+        with gzip.open(tmp_path, "rb") as f:
+            for chunk in iter(lambda: f.read(CHUNK), b""):
+                digest.update(chunk)
+    except EOFError:
+        raise CorruptDataError("the gzip stream ends early (truncated)") from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise CorruptDataError(f"not a valid gzip file ({exc})") from None
+    if digest.hexdigest() != expected_md5:
+        raise CorruptDataError(f"md5 of the decompressed bytes is {digest.hexdigest()}, expected {expected_md5}")
+
+
+def download_file(name, folder, mirrors=None, retries=3, timeout=30.0, backoff=1.0, log=None):
+    """Download ``name``.gz into ``folder``; returns its path, or raises DownloadError with every failure."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (name + ".gz")
+    failures = []
+    for base in mirrors_to_try(mirrors):
+        url = base.rstrip("/") + "/" + name + ".gz"
+        for attempt in range(1, retries + 1):
+            if log:
+                log(f"downloading {url} (attempt {attempt} of {retries})")
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    _fetch(url, out, timeout)
+                _verify(tmp, name)
+                os.replace(tmp, target)  # atomic: the target appears only complete and checked
+                return target
+            except _Permanent as exc:
+                failures.append(f"{url}: {exc}")
+                break  # a retry would get the same answer
+            except (OSError, http.client.HTTPException, CorruptDataError, ValueError) as exc:
+                # URLError, refused connections, timeouts, short reads (IncompleteRead), bad data: retry
+                failures.append(f"{url} (attempt {attempt}): {exc}")
+                if attempt < retries:
+                    time.sleep(backoff * 2 ** (attempt - 1))
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+    raise DownloadError("\n".join(failures))
+
+
+def download_mnist(root, names=None, mirrors=None, retries=3, timeout=30.0, backoff=1.0, log=None):
+    """Download the missing MNIST files into <root>/MNIST/raw/. Raises one DownloadError naming them all."""
+    root = Path(root)
+    names = list(FILES) if names is None else list(names)
+    folder = root / "MNIST" / "raw"
+    failed, reasons = [], []
+    for name in names:
+        try:
+            download_file(name, folder, mirrors=mirrors, retries=retries, timeout=timeout, backoff=backoff, log=log)
+        except DownloadError as exc:
+            failed.append(name)
+            reasons.append(f"{name}:\n    " + str(exc).replace("\n", "\n    "))
+    if failed:
+        message = missing_files_message(root, failed, reason="every download mirror failed:\n  " + "\n  ".join(reasons))
+        raise DownloadError(message)

@@ -1,0 +1,140 @@
+"""DataLoader: mini-batches cut from in-memory arrays, with torch.utils.data.DataLoader's options.
+
+Unlike torch's loader it never touches one sample at a time: a batch is one fancy-indexing call on
+the whole array (images[idx]), then one cast. With ``backend="cupy"`` the whole set is uploaded once
+and batches are cut on the device; only the epoch's permutation, drawn on the host, is sent each epoch.
+
+uint8 images are scaled to [0, 1] as torchvision's ToTensor does: cast, then divide by 255 in the
+target dtype (a correctly rounded division, so float32 values equal ToTensor's bit for bit).
+"""
+
+import numpy as np
+
+from ..backend import get_backend
+from ..tensor import Tensor
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"DataLoader: {name} must be a positive integer, got {value!r}")
+
+
+class DataLoader:
+    """Iterate over (x, y) Tensor batches of a data set.
+
+    dataset     an object with ``images`` and ``labels`` arrays (an MNIST), or a pair (images, labels)
+    batch_size  samples per batch (> 0)
+    shuffle     a new random order every epoch (each ``iter()``)
+    drop_last   drop the last, smaller batch
+    seed        seed of this loader's own numpy Generator; or
+    generator   a numpy Generator to draw the order from; by default the engine's generator
+                (minitorch_relu.random.generator(), reseeded by mt.manual_seed)
+    sampler     instead of shuffle: any iterable giving one epoch's sample indices per ``iter()``
+                (how the parity tests replay torch's exact order)
+    backend     where batches live ("numpy", "cupy", "strict"); the set is uploaded once
+    dtype       dtype of x (float32 by default); uint8 pixels are scaled to [0, 1]
+    flatten     x as (B, 784) rows (the lesson's X.view(-1, 28 * 28)); False keeps (B, 28, 28)
+
+    x holds the chosen dtype, y int64 labels; neither requires grad.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, *, seed=None, generator=None,
+                 sampler=None, backend=None, dtype=np.float32, flatten=True):
+        images, labels = self._unpack(dataset)
+        _check_positive_int("batch_size", batch_size)
+        n = len(labels)
+        if drop_last and batch_size > n:
+            raise ValueError(
+                f"DataLoader: batch_size={batch_size} is larger than the data set ({n} samples) with "
+                "drop_last=True, so not one batch would be produced"
+            )
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive (the sampler sets the order)")
+        if seed is not None and generator is not None:
+            raise ValueError("DataLoader: give seed or generator, not both")
+        if generator is not None and not isinstance(generator, np.random.Generator):
+            raise TypeError(f"DataLoader: generator must be a numpy.random.Generator, got {type(generator).__name__}")
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"DataLoader: dtype must be a floating point type, got {dtype}")
+
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.sampler = sampler
+        self.dtype = dtype
+        self.flatten = flatten
+        self.n = n
+        self._generator = np.random.default_rng(seed) if seed is not None else generator
+        self._backend = get_backend(backend)
+        self._scale = images.dtype == np.uint8  # raw pixels -> [0, 1], as ToTensor
+        # One upload of the whole set; every batch is then cut where the model runs.
+        self._images = self._backend.asarray(np.ascontiguousarray(images))
+        self._labels = self._backend.asarray(np.asarray(labels, dtype=np.int64))
+
+    @staticmethod
+    def _unpack(dataset):
+        if isinstance(dataset, (tuple, list)) and len(dataset) == 2:
+            images, labels = dataset
+        elif hasattr(dataset, "images") and hasattr(dataset, "labels"):
+            images, labels = dataset.images, dataset.labels
+        else:
+            raise TypeError(
+                f"DataLoader: dataset must be an (images, labels) pair or have .images and .labels, "
+                f"got {type(dataset).__name__}"
+            )
+        images, labels = np.asarray(images), np.asarray(labels)
+        if labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(
+                f"DataLoader: images {images.shape} and labels {labels.shape} must have the same first "
+                "dimension, and labels must be 1-D"
+            )
+        if len(labels) == 0:
+            raise ValueError("DataLoader: the data set is empty")
+        return images, labels
+
+    def __len__(self):
+        """Batches per epoch, as torch counts them."""
+        if self.drop_last:
+            return self.n // self.batch_size
+        return -(-self.n // self.batch_size)
+
+    def _order(self):
+        """This epoch's sample order on the host, or None for the natural order (no index needed)."""
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), dtype=np.int64)  # one epoch's indices, in one array
+            if order.ndim != 1 or (order.size and (order.min() < 0 or order.max() >= self.n)):
+                raise ValueError(f"DataLoader: the sampler must give 1-D indices in [0, {self.n}), got "
+                                 f"shape {order.shape}")
+            return order
+        if self.shuffle:
+            from .. import random as mt_random  # the engine's generator *now*, after any manual_seed
+
+            generator = self._generator if self._generator is not None else mt_random.generator()
+            return generator.permutation(self.n)
+        return None
+
+    def _make_batch(self, index):
+        x = self._images[index]
+        y = self._labels[index]
+        if self.flatten:
+            x = x.reshape(x.shape[0], -1)
+        x = x.astype(self.dtype)  # always a fresh array: the cached set is never modified
+        if self._scale:
+            x /= self.dtype.type(255)
+        return Tensor._wrap(x), Tensor._wrap(y)
+
+    def __iter__(self):
+        order = self._order()
+        count = len(order) if order is not None else self.n
+        if order is not None:
+            order = self._backend.asarray(order)  # one transfer per epoch; batches slice it on the device
+        stop = count - count % self.batch_size if self.drop_last else count
+        for start in range(0, stop, self.batch_size):
+            window = slice(start, min(start + self.batch_size, count))
+            yield self._make_batch(order[window] if order is not None else window)
+
+    def __repr__(self):
+        return (f"DataLoader(n={self.n}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+                f"drop_last={self.drop_last}, backend={self._backend.name!r}, dtype={self.dtype.name})")
