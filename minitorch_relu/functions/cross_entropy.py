@@ -10,14 +10,20 @@ from ..autograd import Function
 class CrossEntropy(Function):
     def forward(self, logits, target, reduction="mean"):
         xp = self.xp
-        n = logits.shape[0]
-        rows = xp.arange(n)
         shifted = logits - logits.max(axis=1, keepdims=True)
         probs = xp.exp(shifted)
-        sum_exp = probs.sum(axis=1)
-        losses = xp.log(sum_exp) - shifted[rows, target]  # -log softmax at the target
-        probs /= sum_exp[:, None]
-        self.probs, self.target, self.rows, self.reduction = probs, target, rows, reduction
+        sum_exp = probs.sum(axis=1, keepdims=True)
+        # onehot[i, c] is True where c is row i's class. One broadcast compare replaces indexing by
+        # (rows, target) here and in backward: on a GPU, a fraction of fancy indexing's cost.
+        onehot = target[:, None] == xp.arange(logits.shape[1])
+        picked = xp.where(onehot, shifted, 0).sum(axis=1)  # where, not *: a -inf logit times 0 is NaN
+        losses = xp.log(sum_exp[:, 0]) - picked  # -log softmax at the target
+        # A target outside [0, C) matches no class: its loss is NaN, never a plausible wrong number.
+        # (nn.functional.cross_entropy raises before this on the host; on a device that check
+        # would stall the GPU every step.)
+        losses = xp.where(onehot.any(axis=1), losses, losses.dtype.type("nan"))
+        probs /= sum_exp
+        self.probs, self.onehot, self.reduction = probs, onehot, reduction
         if reduction == "mean":
             return losses.mean()
         if reduction == "sum":
@@ -32,6 +38,7 @@ class CrossEntropy(Function):
             scale = grad
         else:
             scale = grad[:, None]
+        # (softmax - onehot) * scale, rounded as torch rounds it: p*s - s at the target, p*s elsewhere.
         grad_logits = self.probs * scale
-        grad_logits[self.rows, self.target] -= scale if scale.ndim == 0 else scale[:, 0]
+        grad_logits -= self.onehot * scale
         return grad_logits, None
