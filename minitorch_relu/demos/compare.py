@@ -1,0 +1,217 @@
+"""The lesson's two MNIST programs, this engine against torch: per-epoch costs on one plot.
+
+    softmax   Linear(784, 10)
+    mlp       Linear(784, 256) -> ReLU -> Linear(256, 256) -> ReLU -> Linear(256, 10)
+
+Both as in the lesson: seed 777, weights redrawn with normal_ (std 1), Adam lr 0.001, batch 100,
+shuffle, drop_last, CrossEntropyLoss, 15 epochs, the cost of an epoch accumulated as
+``avg_cost += cost / total_batch``, and the test accuracy measured on raw 0..255 pixels (the lesson's
+quirk; the accuracy on pixels scaled like the training data is printed beside it).
+
+When torch is installed, torch runs the lesson's program exactly (torch.manual_seed, then the model,
+then a shuffling DataLoader), and this engine starts from torch's initial weights and replays torch's
+batch order, so the two curves differ only by the arithmetic. Without torch, the engine runs alone
+from its own seed. The full run takes a few minutes; --epochs and --subset make it short.
+"""
+
+import sys
+
+import numpy as np
+
+from . import _plot
+
+LESSON = {  # what the lesson printed (MLP on a GPU; torch on a CPU gives 0.9463 for the MLP)
+    "softmax": {"first": 5.728, "last": 0.395, "accuracy": 0.8917},
+    "mlp": {"first": 128.86, "last": 0.87, "accuracy": 0.944},
+}
+BATCH, LR = 100, 0.001
+
+
+def progress(name, who, epoch, cost):
+    """A line per epoch on stderr, so a long run shows it is alive; the table goes to stdout at the end."""
+    print(f"  {name} {who}: epoch {epoch} cost {cost:.6f}", file=sys.stderr, flush=True)
+
+
+def add_arguments(parser):
+    parser.add_argument("--epochs", type=int, default=15, help="default 15, the lesson's")
+    parser.add_argument("--subset", type=int, default=None,
+                        help="train on the first N training images only (default: all 60000)")
+    parser.add_argument("--models", default="softmax,mlp", help="comma-separated: softmax, mlp (default both)")
+    parser.add_argument("--seed", type=int, default=777)
+    parser.add_argument("--data-dir", default=None,
+                        help="MNIST root, as for `train` (default $MINITORCH_RELU_DATA or MNIST_data/)")
+    parser.add_argument("--no-torch", action="store_true", help="run this engine only, even if torch is installed")
+
+
+def import_torch():
+    """torch, or None when it is not installed (the package never needs it)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+# ----- torch: the lesson's program as written ---------------------------------------------------------
+def torch_lesson_model(torch, name):
+    if name == "softmax":
+        linear = torch.nn.Linear(784, 10, bias=True)
+        torch.nn.init.normal_(linear.weight)
+        return linear
+    linears = [torch.nn.Linear(784, 256), torch.nn.Linear(256, 256), torch.nn.Linear(256, 10)]
+    for linear in linears:
+        torch.nn.init.normal_(linear.weight)
+    relu = torch.nn.ReLU()
+    return torch.nn.Sequential(linears[0], relu, linears[1], relu, linears[2])
+
+
+def run_torch(torch, name, train_images, train_labels, test_images, test_labels, epochs, seed):
+    """The lesson's loop in torch, on one thread (its matrices are small; on a busy machine extra
+    threads only spin). Returns costs, accuracies, the initial weights and each epoch's order."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _torch_loop(torch, name, train_images, train_labels, test_images, test_labels, epochs, seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _torch_loop(torch, name, train_images, train_labels, test_images, test_labels, epochs, seed):
+    torch.manual_seed(seed)
+    model = torch_lesson_model(torch, name)
+    initial = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    x_all = torch.tensor(train_images.reshape(len(train_images), -1)).float() / 255  # ToTensor's scaling
+    y_all = torch.tensor(train_labels)
+    # A DataLoader over the indices draws the same random numbers as the lesson's over the images.
+    order_loader = torch.utils.data.DataLoader(range(len(train_labels)), batch_size=BATCH, shuffle=True, drop_last=True)
+    criterion = torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    costs, orders = [], []
+    for _ in range(epochs):
+        avg_cost, order = 0, []
+        for index in order_loader:
+            optimizer.zero_grad()
+            cost = criterion(model(x_all[index]), y_all[index])
+            cost.backward()
+            optimizer.step()
+            avg_cost += cost.detach() / len(order_loader)  # the lesson's sum, kept out of the graph
+            order.append(index.numpy())
+        costs.append(float(avg_cost))
+        orders.append(np.concatenate(order))
+        progress(name, "torch", len(costs), costs[-1])
+    with torch.no_grad():
+        x_test = torch.tensor(test_images.reshape(len(test_images), -1))
+        y_test = torch.tensor(test_labels)
+        raw = (model(x_test.float()).argmax(1) == y_test).float().mean().item()
+        scaled = (model(x_test.float() / 255).argmax(1) == y_test).float().mean().item()
+    return {"costs": costs, "accuracy_raw": raw, "accuracy_scaled": scaled, "initial": initial, "orders": orders}
+
+
+# ----- this engine ----------------------------------------------------------------------------------------
+class ReplayOrder:
+    """A DataLoader sampler that gives the recorded order of epoch 1, then epoch 2, ..."""
+
+    def __init__(self, orders):
+        self.orders, self.epoch = orders, 0
+
+    def __iter__(self):
+        order = self.orders[self.epoch]
+        self.epoch += 1
+        return iter(order)
+
+
+def run_engine(name, train_images, train_labels, test_images, test_labels, epochs, seed, start=None):
+    """The same loop on this engine, through minitorch_relu.train. ``start``: torch's weights and orders."""
+    import minitorch_relu as mt
+    from minitorch_relu.data import DataLoader
+    from minitorch_relu.train import build_model, evaluate, train
+
+    mt.manual_seed(seed)
+    model = build_model(name)
+    if start is not None:
+        model.load_state_dict(start["initial"])
+        loader = DataLoader((train_images, train_labels), batch_size=BATCH, drop_last=True,
+                            sampler=ReplayOrder(start["orders"]))
+    else:
+        loader = DataLoader((train_images, train_labels), batch_size=BATCH, shuffle=True, drop_last=True)
+    optimizer = mt.optim.Adam(model.parameters(), lr=LR)
+    costs = train(model, loader, optimizer, epochs, on_epoch=lambda e, c: progress(name, "engine", e, c))
+    return {
+        "costs": costs,
+        "accuracy_raw": evaluate(model, test_images, test_labels, raw_pixels=True),
+        "accuracy_scaled": evaluate(model, test_images, test_labels),
+    }
+
+
+# ----- the demo -------------------------------------------------------------------------------------------
+def print_results(results, epochs):
+    names = list(results)
+    header = "epoch " + "".join(f"{n + ' ' + who:>22}" for n in names for who in results[n])
+    print(header)
+    for e in range(epochs):
+        row = f"{e + 1:>5} " + "".join(f"{results[n][who]['costs'][e]:>22.6f}" for n in names for who in results[n])
+        print(row)
+    for n in names:
+        for who, res in results[n].items():
+            print(f"{n} {who}: test accuracy {res['accuracy_raw']:.4f} on raw 0..255 pixels (the lesson's way), "
+                  f"{res['accuracy_scaled']:.4f} on pixels scaled to [0, 1]")
+        lesson = LESSON[n]
+        print(f"{n} in the lesson (15 epochs, all 60000 images): cost {lesson['first']} -> {lesson['last']}, "
+              f"accuracy {lesson['accuracy']}")
+
+
+def plot_results(results, out_dir):
+    made = _plot.new_figure(width=7.0, height=4.5)
+    if made is None:
+        return None
+    fig, axes = made
+    ax = axes[0, 0]
+    for name, runs in results.items():
+        for who, res in runs.items():
+            epochs = np.arange(1, len(res["costs"]) + 1)
+            style = dict(marker="o", ls="-") if who == "engine" else dict(marker="x", ls="--")
+            ax.semilogy(epochs, res["costs"], label=f"{name}, {who}", **style)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("average cost (cross-entropy), log scale")
+    ax.set_title("the lesson's MNIST programs: minitorch_relu against torch")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    return _plot.save_png(fig, out_dir, "compare_loss_curves.png")
+
+
+def run(args):
+    from minitorch_relu.data import MNIST, DataError
+
+    names = [m.strip().lower() for m in args.models.split(",") if m.strip()]
+    if not names or any(m not in LESSON for m in names):
+        print(f"--models {args.models!r}: choose from softmax, mlp")
+        return 2
+    try:
+        train_set, test_set = MNIST(args.data_dir, train=True), MNIST(args.data_dir, train=False)
+    except DataError as exc:
+        print(f"compare needs MNIST: {exc}")
+        return 1
+    images, labels = train_set.images, train_set.labels
+    if args.subset is not None:
+        images, labels = images[: args.subset], labels[: args.subset]
+    print(f"training on {len(labels)} images, {args.epochs} epoch(s), batch {BATCH}, Adam lr {LR}, seed {args.seed}")
+
+    torch = None if args.no_torch else import_torch()
+    if torch is None and not args.no_torch:
+        print("torch is not installed: showing this engine alone (pip install torch to compare)")
+    results = {}
+    for name in names:
+        results[name] = {}
+        start = None
+        if torch is not None:
+            start = run_torch(torch, name, images, labels, test_set.images, test_set.labels, args.epochs, args.seed)
+        results[name]["engine"] = run_engine(name, images, labels, test_set.images, test_set.labels, args.epochs,
+                                             args.seed, start)
+        if start is not None:
+            results[name]["torch"] = start
+    print_results(results, args.epochs)
+    if _plot.load_matplotlib() is None:
+        _plot.say_no_plot()
+    else:
+        plot_results(results, args.out)
+    return 0
