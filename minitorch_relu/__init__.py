@@ -1,7 +1,7 @@
 """minitorch_relu: a small tensor/autograd engine that teaches backprop and matches PyTorch."""
 
 from . import nn, optim
-from .autograd import Function, is_grad_enabled, no_grad
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend
 from .gradcheck import gradcheck
 from .random import manual_seed

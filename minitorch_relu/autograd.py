@@ -1,8 +1,8 @@
 """The graph: Function (one differentiable op), no_grad, and the backward pass.
 
 A Function is called on Tensors. Its ``forward`` sees raw arrays and returns an array; whatever
-``backward`` will need is saved on the Function object (``self.saved``) — and nothing more, so the
-graph keeps alive only what the chain rule reads. ``backward`` receives dL/d(output) and returns
+``backward`` will need is kept as an attribute of the Function object (``self.out``, ``self.x``) —
+and nothing more, so the graph keeps alive only what the chain rule reads. ``backward`` receives dL/d(output) and returns
 dL/d(input) for each input (None where no gradient is needed).
 """
 
@@ -15,18 +15,28 @@ def is_grad_enabled():
     return _grad_enabled
 
 
-class no_grad:
-    """Context manager (and decorator) that stops recording the graph, as torch.no_grad does."""
+class set_grad_enabled:
+    """Context manager that turns graph recording on or off inside a block, then restores it."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
 
     def __enter__(self):
         global _grad_enabled
         self._previous = _grad_enabled
-        _grad_enabled = False
+        _grad_enabled = self.mode
 
     def __exit__(self, *exc):
         global _grad_enabled
         _grad_enabled = self._previous
         return False
+
+
+class no_grad(set_grad_enabled):
+    """Stop recording the graph (evaluation, in-place updates), as torch.no_grad; also a decorator."""
+
+    def __init__(self):
+        super().__init__(False)
 
     def __call__(self, func):
         def wrapper(*args, **kwargs):
@@ -38,18 +48,11 @@ class no_grad:
         return wrapper
 
 
-class _enable_grad:
-    """Turn recording back on inside a block (optimizers run closures this way, as torch does)."""
+class enable_grad(set_grad_enabled):
+    """Record again inside a no_grad block (optimizers run closures this way, as torch does)."""
 
-    def __enter__(self):
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = True
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._previous
-        return False
+    def __init__(self):
+        super().__init__(True)
 
 
 class Function:

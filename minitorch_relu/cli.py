@@ -1,6 +1,7 @@
 """The `minitorch-relu` command: `train` runs the lesson's MNIST programs, `demo` its other points.
 
-Each subcommand lives in its own module, imported only when it is run, so `--help` stays fast.
+Each subcommand lives in its own module with add_arguments(parser) and run(args); those modules keep
+their module-level imports light, since building the parser imports them all.
 """
 
 import argparse

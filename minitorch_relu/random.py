@@ -6,7 +6,7 @@ weights on every device.
 
 import numpy as np
 
-_generator = np.random.default_rng()
+_generator = None  # made on first use: seeding from the OS costs import time for nothing
 
 
 def manual_seed(seed):
@@ -20,4 +20,7 @@ def manual_seed(seed):
 
 def generator():
     """The generator in use now (changes after each manual_seed)."""
+    global _generator
+    if _generator is None:
+        _generator = np.random.default_rng()
     return _generator

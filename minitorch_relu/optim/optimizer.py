@@ -8,6 +8,7 @@ import copy
 
 import numpy as np
 
+from ..autograd import enable_grad
 from ..backend import backend_of, get_backend
 from ..tensor import Tensor
 
@@ -113,9 +114,7 @@ class Optimizer:
     def _closure_loss(self, closure):
         if closure is None:
             return None
-        from ..autograd import _enable_grad
-
-        with _enable_grad():
+        with enable_grad():
             return closure()
 
     def to(self, backend):
