@@ -173,3 +173,20 @@ def test_dtype_survives_linear_loss_and_optimizer(backend, dtype, make_opt, loss
         for key, value in entry.items():
             if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating):
                 assert value.dtype == dtype, f"saved optimizer state {key!r} is {value.dtype}"
+
+
+def test_optimizer_load_state_dict_copies_the_saved_arrays():
+    """Stepping after a load must not write into the dict that was loaded (torch deep-copies it too)."""
+    p = mt.nn.Parameter(mt.tensor([1.0, 2.0]))
+    opt = mt.optim.Adam([p], lr=0.1)
+    p.grad = mt.tensor([0.5, -0.5])
+    opt.step()
+    saved = opt.state_dict()
+    exp_avg_before = saved["state"][0]["exp_avg"].copy()
+    fresh = mt.optim.Adam([p], lr=0.1)
+    fresh.load_state_dict(saved)
+    p.grad = mt.tensor([1.0, 1.0])
+    fresh.step()
+    np.testing.assert_array_equal(saved["state"][0]["exp_avg"], exp_avg_before)
+    assert fresh.state[p]["step"] == 2
+    assert not np.array_equal(fresh.state[p]["exp_avg"], exp_avg_before)

@@ -123,15 +123,9 @@ class Optimizer:
         Arrays inside lists move too: L-BFGS keeps its history that way.
         """
         target = get_backend(backend)
-
-        def move(value):
-            if isinstance(value, (list, tuple)):
-                return type(value)(move(v) for v in value)
-            return target.asarray(backend_of(value).to_numpy(value)) if _is_array(value) else value
-
         for state in self.state.values():
             for key, value in state.items():
-                state[key] = move(value)
+                state[key] = _map_arrays(value, lambda a: target.asarray(backend_of(a).to_numpy(a)))
         return self
 
     # ----- saving and loading -------------------------------------------------------------------
@@ -154,10 +148,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p in self.state:
-                    state[index_of[id(p)]] = {
-                        k: np.array(backend_of(v).to_numpy(v), copy=True) if _is_array(v) else copy.deepcopy(v)
-                        for k, v in self.state[p].items()
-                    }
+                    state[index_of[id(p)]] = {k: _map_arrays(v, _host_copy) for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -180,16 +171,14 @@ class Optimizer:
             if index not in param_of:
                 raise ValueError(f"loaded state dict has state for parameter index {index}, which no group holds")
             p = param_of[index]
-            entry = {}
-            for key, value in saved.items():
-                if _is_array(value) or isinstance(value, Tensor):
-                    value = value.numpy() if isinstance(value, Tensor) else np.asarray(backend_of(value).to_numpy(value))
-                    if value.shape == p.shape and np.issubdtype(value.dtype, np.floating):
-                        value = value.astype(p.dtype)  # state follows the parameter's dtype, as in torch
-                    value = get_backend(p.backend).asarray(value)
-                else:
-                    value = copy.deepcopy(value)
-                entry[key] = value
+
+            def to_param(array, p=p):  # a copy on p's backend; same-shaped float state takes p's dtype, as in torch
+                array = np.array(backend_of(array).to_numpy(array), copy=True)
+                if array.shape == p.shape and np.issubdtype(array.dtype, np.floating):
+                    array = array.astype(p.dtype)
+                return get_backend(p.backend).asarray(array)
+
+            entry = {key: _map_arrays(value, to_param) for key, value in saved.items()}
             new_state[p] = entry
         self.state = new_state
         for saved, group in zip(groups, self.param_groups):
@@ -203,6 +192,20 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _host_copy(array):
+    return np.array(backend_of(array).to_numpy(array), copy=True)
+
+
+def _map_arrays(value, convert):
+    """``value`` with ``convert`` applied to every array in it (Tensors' arrays too, and inside lists
+    and tuples: L-BFGS keeps its history that way); anything else is deep-copied."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, (list, tuple)):
+        return type(value)(_map_arrays(v, convert) for v in value)
+    return convert(value) if _is_array(value) else copy.deepcopy(value)
 
 
 def _is_array(value):
