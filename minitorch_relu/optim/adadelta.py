@@ -1,7 +1,7 @@
 """Adadelta: steps scaled by the ratio of running RMS of past updates to that of gradients (torch.optim.Adadelta)."""
 
 from ..backend import backend_of
-from .optimizer import Optimizer, check_range, refuse_sparse_grads, work_buffers
+from .optimizer import Optimizer, check_range, refuse_sparse_grads
 
 
 def adadelta_update(param, grad, square_avg, acc_delta, std, delta, *, lr, rho, eps, weight_decay, maximize):
@@ -49,7 +49,6 @@ class Adadelta(Optimizer):
         check_range("weight_decay", weight_decay, label="weight_decay value")
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
-        self._scratch = {}
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
@@ -65,6 +64,6 @@ class Adadelta(Optimizer):
                     state = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(p.data),
                                              "acc_delta": xp.zeros_like(p.data)}
                 state["step"] += 1
-                std, delta = work_buffers(self._scratch, p, 2)
+                std, delta = self._work_buffers(p, 2)
                 adadelta_update(p.data, p.grad.data, state["square_avg"], state["acc_delta"], std, delta, **hyper)
         return loss

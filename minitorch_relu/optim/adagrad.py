@@ -1,7 +1,7 @@
 """Adagrad: each coordinate's step shrinks with the sum of its squared gradients (torch.optim.Adagrad)."""
 
 from ..backend import backend_of
-from .optimizer import Optimizer, check_range, refuse_sparse_grads, work_buffers
+from .optimizer import Optimizer, check_range, refuse_sparse_grads
 
 
 def adagrad_update(param, grad, state_sum, step, std, buf, *, lr, lr_decay, weight_decay, eps, maximize):
@@ -41,7 +41,6 @@ class Adagrad(Optimizer):
         check_range("eps", eps, label="epsilon value")
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, maximize=maximize)
-        self._scratch = {}
         super().__init__(params, defaults)
 
     def add_param_group(self, group):
@@ -62,6 +61,6 @@ class Adagrad(Optimizer):
                     continue
                 state = self.state[p]
                 state["step"] += 1
-                std, buf = work_buffers(self._scratch, p, 2)
+                std, buf = self._work_buffers(p, 2)
                 adagrad_update(p.data, p.grad.data, state["sum"], state["step"], std, buf, **hyper)
         return loss

@@ -70,7 +70,6 @@ class Adam(Optimizer):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
-        self._scratch = {}  # Parameter -> work buffer; not state, so not saved
 
     def _init_state(self, p, amsgrad):
         xp = backend_of(p.data).xp
@@ -97,9 +96,7 @@ class Adam(Optimizer):
                                       weight_decay=group["weight_decay"], maximize=group["maximize"],
                                       decoupled_weight_decay=group["decoupled_weight_decay"])
                     continue
-                buf = self._scratch.get(p)
-                if buf is None or buf.shape != p.data.shape or type(buf) is not type(p.data):
-                    buf = self._scratch[p] = backend_of(p.data).xp.empty_like(p.data)
+                (buf,) = self._work_buffers(p, 1)
                 state["step"] += 1
                 adam_update(p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
                             state["step"], buf, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],

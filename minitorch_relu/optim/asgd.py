@@ -8,7 +8,7 @@ import numpy as np
 
 from ..backend import backend_of
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_range, refuse_sparse_grads, work_buffers
+from .optimizer import Optimizer, check_range, refuse_sparse_grads
 
 
 def _float32(x):
@@ -54,7 +54,6 @@ class ASGD(Optimizer):
         check_range("weight_decay", weight_decay, label="weight_decay value")
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
-        self._scratch = {}
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
@@ -68,7 +67,7 @@ class ASGD(Optimizer):
                     state = self.state[p] = {"step": 0, "eta": _float32(group["lr"]), "mu": 1.0,
                                              "ax": backend_of(p.data).xp.zeros_like(p.data)}
                 state["step"] += 1
-                (buf,) = work_buffers(self._scratch, p, 1)
+                (buf,) = self._work_buffers(p, 1)
                 asgd_update(p.data, p.grad.data, state["ax"], buf, eta=state["eta"], mu=state["mu"],
                             lambd=group["lambd"], weight_decay=group["weight_decay"], maximize=group["maximize"])
                 state["eta"], state["mu"] = asgd_schedule(state["step"], lr=group["lr"], lambd=group["lambd"],

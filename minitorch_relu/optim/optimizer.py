@@ -34,20 +34,6 @@ def refuse_sparse_grads(param_groups, who):
                 raise RuntimeError(f"{who} does not support sparse gradients{hint}")
 
 
-def work_buffers(cache, p, count):
-    """``count`` scratch arrays shaped like parameter ``p``, made once and kept in ``cache`` (a dict).
-
-    Updates write their temporaries into these, so a step allocates nothing; they are not state and
-    are not saved.
-    """
-    bufs = cache.get(p)
-    if bufs is None or bufs[0].shape != p.data.shape or bufs[0].dtype != p.data.dtype \
-            or type(bufs[0]) is not type(p.data):
-        xp = backend_of(p.data).xp
-        bufs = cache[p] = tuple(xp.empty_like(p.data) for _ in range(count))
-    return bufs
-
-
 def check_range(name, value, low=0.0, high=None, high_inclusive=False, label=None):
     """Raise torch's 'Invalid ...' ValueError unless low <= value (< or <=) high."""
     ok = value >= low and (high is None or (value <= high if high_inclusive else value < high))
@@ -59,6 +45,7 @@ class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = defaults
         self.state = {}  # Parameter -> dict of its state (what state_dict saves)
+        self._scratch = {}  # Parameter -> work buffers of update functions (see _work_buffers); not saved
         self.param_groups = []
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
@@ -99,6 +86,19 @@ class Optimizer:
         for name, default in self.defaults.items():
             group.setdefault(name, default)
         self.param_groups.append(group)
+
+    def _work_buffers(self, p, count):
+        """``count`` scratch arrays shaped like parameter ``p``, made once and kept.
+
+        Updates write their temporaries into these, so a step allocates nothing; they are not state
+        and are not saved.
+        """
+        bufs = self._scratch.get(p)
+        if bufs is None or bufs[0].shape != p.data.shape or bufs[0].dtype != p.data.dtype \
+                or type(bufs[0]) is not type(p.data):
+            xp = backend_of(p.data).xp
+            bufs = self._scratch[p] = tuple(xp.empty_like(p.data) for _ in range(count))
+        return bufs
 
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:

@@ -1,7 +1,7 @@
 """RMSprop, with torch.optim.RMSprop's momentum and centered options."""
 
 from ..backend import backend_of
-from .optimizer import Optimizer, check_range, refuse_sparse_grads, work_buffers
+from .optimizer import Optimizer, check_range, refuse_sparse_grads
 
 
 def lerp_(start, end, weight, buf):
@@ -76,7 +76,6 @@ class RMSprop(Optimizer):
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
-        self._scratch = {}
 
     def _init_state(self, p, group):
         xp = backend_of(p.data).xp
@@ -99,7 +98,7 @@ class RMSprop(Optimizer):
                 if state is None:
                     state = self.state[p] = self._init_state(p, group)
                 state["step"] += 1
-                avg, buf = work_buffers(self._scratch, p, 2)
+                avg, buf = self._work_buffers(p, 2)
                 rmsprop_update(p.data, p.grad.data, state["square_avg"], state.get("grad_avg"),
                                state.get("momentum_buffer"), avg, buf, **hyper)
         return loss

@@ -4,7 +4,7 @@ Only the gradient's sign is used, never its size (torch.optim.Rprop).
 """
 
 from ..backend import backend_of
-from .optimizer import Optimizer, check_range, refuse_sparse_grads, work_buffers
+from .optimizer import Optimizer, check_range, refuse_sparse_grads
 
 
 def rprop_update(param, grad, prev, step_size, factor, *, etaminus, etaplus, step_size_min, step_size_max, maximize):
@@ -43,7 +43,6 @@ class Rprop(Optimizer):
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize)
         super().__init__(params, defaults)
-        self._scratch = {}
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
@@ -60,7 +59,7 @@ class Rprop(Optimizer):
                     state = self.state[p] = {"step": 0, "prev": xp.zeros_like(p.data),
                                              "step_size": xp.full_like(p.data, group["lr"])}
                 state["step"] += 1
-                (factor,) = work_buffers(self._scratch, p, 1)
+                (factor,) = self._work_buffers(p, 1)
                 rprop_update(p.data, p.grad.data, state["prev"], state["step_size"], factor, etaminus=etaminus,
                              etaplus=etaplus, step_size_min=step_size_min, step_size_max=step_size_max,
                              maximize=group["maximize"])
