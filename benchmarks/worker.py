@@ -50,17 +50,10 @@ SIZES = {"mlp": (784, 256, 256, 10), "softmax": (784, 10)}
 
 def engine_model(model):
     import minitorch_relu as mt
+    from minitorch_relu.train import build_model
 
     mt.manual_seed(777)
-    sizes, layers = SIZES[model], []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        if i:
-            layers.append(mt.nn.ReLU())
-        layers.append(mt.nn.Linear(n_in, n_out))
-    net = mt.nn.Sequential(*layers)
-    for p in net.parameters():
-        mt.nn.init.normal_(p)  # the lesson's initialization
-    return net
+    return build_model(model)  # the lesson's model: normal_ weights, nn.Linear's default biases
 
 
 def torch_model(model):
@@ -73,8 +66,8 @@ def torch_model(model):
             layers.append(torch.nn.ReLU())
         layers.append(torch.nn.Linear(n_in, n_out))
     net = torch.nn.Sequential(*layers)
-    for p in net.parameters():
-        torch.nn.init.normal_(p)
+    for layer in net[::2]:
+        torch.nn.init.normal_(layer.weight)  # as the lesson: weights only
     return net
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 import minitorch_relu as mt
-from minitorch_relu.data import DataLoader, load_mnist
+from minitorch_relu.data import DataLoader, ReplaySampler, load_mnist
 from minitorch_relu.train import build_model, evaluate, train
 
 # One thread: on a shared 2-core machine torch's spinning OpenMP threads made these runs ~40x slower
@@ -240,18 +240,6 @@ def one_ulp_up(state, name="0.weight", column=14 * 28 + 14):
     w = state[name]
     w[:, column] = np.nextafter(w[:, column], w.dtype.type(np.inf))
     return state
-
-
-class ReplaySampler:
-    """Gives the recorded orders, one epoch per iter(), as a torch sampler would."""
-
-    def __init__(self, orders):
-        self.orders, self.epoch = orders, 0
-
-    def __iter__(self):
-        order = self.orders[self.epoch]
-        self.epoch += 1
-        return iter(order)
 
 
 def engine_run(arrays, reference, model_name="softmax", epochs=15, dtype="float32", backend="numpy"):

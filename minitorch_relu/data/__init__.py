@@ -9,7 +9,7 @@ The download code (urllib) is imported only when a download is asked for.
 
 from .errors import CorruptDataError, DataError, DownloadError, MissingDataError
 from .idx import parse_idx, read_bytes, write_idx
-from .loader import DataLoader
+from .loader import DataLoader, ReplaySampler
 from .mnist import FILES, MNIST, find_file, load_split, resolve_root
 
 load_mnist = load_split  # (images uint8 (N, 28, 28), labels int64) of one split: load_mnist(root, train=True)

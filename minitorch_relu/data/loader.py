@@ -19,6 +19,21 @@ def _check_positive_int(name, value):
         raise ValueError(f"DataLoader: {name} must be a positive integer, got {value!r}")
 
 
+class ReplaySampler:
+    """A sampler giving recorded orders, one epoch per ``iter()``: replays another loader's shuffles
+    (the parity tests and the `compare` demo feed torch's exact batch order to this engine)."""
+
+    def __init__(self, orders):
+        self.orders, self.epoch = list(orders), 0
+
+    def __iter__(self):
+        if self.epoch >= len(self.orders):
+            raise ValueError(f"ReplaySampler: only {len(self.orders)} epoch orders were recorded")
+        order = self.orders[self.epoch]
+        self.epoch += 1
+        return iter(order)
+
+
 class DataLoader:
     """Iterate over (x, y) Tensor batches of a data set.
 

@@ -108,22 +108,10 @@ def _torch_loop(torch, name, train_images, train_labels, test_images, test_label
 
 
 # ----- this engine ----------------------------------------------------------------------------------------
-class ReplayOrder:
-    """A DataLoader sampler that gives the recorded order of epoch 1, then epoch 2, ..."""
-
-    def __init__(self, orders):
-        self.orders, self.epoch = orders, 0
-
-    def __iter__(self):
-        order = self.orders[self.epoch]
-        self.epoch += 1
-        return iter(order)
-
-
 def run_engine(name, train_images, train_labels, test_images, test_labels, epochs, seed, start=None):
     """The same loop on this engine, through minitorch_relu.train. ``start``: torch's weights and orders."""
     import minitorch_relu as mt
-    from minitorch_relu.data import DataLoader
+    from minitorch_relu.data import DataLoader, ReplaySampler
     from minitorch_relu.train import build_model, evaluate, train
 
     mt.manual_seed(seed)
@@ -131,7 +119,7 @@ def run_engine(name, train_images, train_labels, test_images, test_labels, epoch
     if start is not None:
         model.load_state_dict(start["initial"])
         loader = DataLoader((train_images, train_labels), batch_size=BATCH, drop_last=True,
-                            sampler=ReplayOrder(start["orders"]))
+                            sampler=ReplaySampler(start["orders"]))
     else:
         loader = DataLoader((train_images, train_labels), batch_size=BATCH, shuffle=True, drop_last=True)
     optimizer = mt.optim.Adam(model.parameters(), lr=LR)
