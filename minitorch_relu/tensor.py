@@ -5,7 +5,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import functions as F
-from .autograd import is_grad_enabled, run_backward
+from .autograd import run_backward
 from .backend import backend_of, get_backend
 
 float32, float64, float16 = np.float32, np.float64, np.float16

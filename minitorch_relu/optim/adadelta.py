@@ -50,20 +50,16 @@ class Adadelta(Optimizer):
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
+    def _init_state(self, p, group):
+        xp = backend_of(p.data).xp
+        return {"step": 0, "square_avg": xp.zeros_like(p.data), "acc_delta": xp.zeros_like(p.data)}
+
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         refuse_sparse_grads(self.param_groups, "Adadelta")
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "rho", "eps", "weight_decay", "maximize")}
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    xp = backend_of(p.data).xp
-                    state = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(p.data),
-                                             "acc_delta": xp.zeros_like(p.data)}
-                state["step"] += 1
+            for p, state in self._params_to_step(group):
                 std, delta = self._work_buffers(p, 2)
                 adadelta_update(p.data, p.grad.data, state["square_avg"], state["acc_delta"], std, delta, **hyper)
         return loss

@@ -56,11 +56,7 @@ class Adagrad(Optimizer):
         refuse_sparse_grads(self.param_groups, "Adagrad")
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "lr_decay", "weight_decay", "eps", "maximize")}
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                state["step"] += 1
+            for p, state in self._params_to_step(group):
                 std, buf = self._work_buffers(p, 2)
                 adagrad_update(p.data, p.grad.data, state["sum"], state["step"], std, buf, **hyper)
         return loss

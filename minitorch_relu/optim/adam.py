@@ -71,10 +71,10 @@ class Adam(Optimizer):
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def _init_state(self, p, amsgrad):
+    def _init_state(self, p, group):
         xp = backend_of(p.data).xp
         state = {"step": 0, "exp_avg": xp.zeros_like(p.data), "exp_avg_sq": xp.zeros_like(p.data)}
-        if amsgrad:
+        if group["amsgrad"]:
             state["max_exp_avg_sq"] = xp.zeros_like(p.data)
         return state
 
@@ -83,21 +83,14 @@ class Adam(Optimizer):
         refuse_sparse_grads(self.param_groups, "Adam")
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = self._init_state(p, group["amsgrad"])
+            for p, state in self._params_to_step(group):
                 if p.backend == "cupy" and not group["amsgrad"]:  # one fused GPU kernel, not ~15 launches
-                    state["step"] += 1
                     fused_adam_update(p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"], state["step"],
                                       lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                                       weight_decay=group["weight_decay"], maximize=group["maximize"],
                                       decoupled_weight_decay=group["decoupled_weight_decay"])
                     continue
                 (buf,) = self._work_buffers(p, 1)
-                state["step"] += 1
                 adam_update(p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
                             state["step"], buf, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                             weight_decay=group["weight_decay"], amsgrad=group["amsgrad"], maximize=group["maximize"],

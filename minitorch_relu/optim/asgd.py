@@ -55,18 +55,14 @@ class ASGD(Optimizer):
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
+    def _init_state(self, p, group):
+        return {"step": 0, "eta": _float32(group["lr"]), "mu": 1.0, "ax": backend_of(p.data).xp.zeros_like(p.data)}
+
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         refuse_sparse_grads(self.param_groups, "ASGD")
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {"step": 0, "eta": _float32(group["lr"]), "mu": 1.0,
-                                             "ax": backend_of(p.data).xp.zeros_like(p.data)}
-                state["step"] += 1
+            for p, state in self._params_to_step(group):
                 (buf,) = self._work_buffers(p, 1)
                 asgd_update(p.data, p.grad.data, state["ax"], buf, eta=state["eta"], mu=state["mu"],
                             lambd=group["lambd"], weight_decay=group["weight_decay"], maximize=group["maximize"])

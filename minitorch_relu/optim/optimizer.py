@@ -100,6 +100,22 @@ class Optimizer:
             bufs = self._scratch[p] = tuple(xp.empty_like(p.data) for _ in range(count))
         return bufs
 
+    def _init_state(self, p, group):
+        """The state of parameter ``p`` before its first step (each algorithm that keeps state defines it)."""
+        raise NotImplementedError
+
+    def _params_to_step(self, group):
+        """(p, state) for each parameter of ``group`` that has a gradient: its state is made on first
+        use and its step count is advanced, as every stateful algorithm does before its update."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state.get(p)
+            if state is None:
+                state = self.state[p] = self._init_state(p, group)
+            state["step"] += 1
+            yield p, state
+
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:

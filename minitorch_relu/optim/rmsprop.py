@@ -91,13 +91,7 @@ class RMSprop(Optimizer):
         refuse_sparse_grads(self.param_groups, "RMSprop")
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")}
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = self._init_state(p, group)
-                state["step"] += 1
+            for p, state in self._params_to_step(group):
                 avg, buf = self._work_buffers(p, 2)
                 rmsprop_update(p.data, p.grad.data, state["square_avg"], state.get("grad_avg"),
                                state.get("momentum_buffer"), avg, buf, **hyper)

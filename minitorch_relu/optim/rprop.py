@@ -44,21 +44,17 @@ class Rprop(Optimizer):
         defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize)
         super().__init__(params, defaults)
 
+    def _init_state(self, p, group):
+        xp = backend_of(p.data).xp
+        return {"step": 0, "prev": xp.zeros_like(p.data), "step_size": xp.full_like(p.data, group["lr"])}
+
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         refuse_sparse_grads(self.param_groups, "Rprop")
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    xp = backend_of(p.data).xp
-                    state = self.state[p] = {"step": 0, "prev": xp.zeros_like(p.data),
-                                             "step_size": xp.full_like(p.data, group["lr"])}
-                state["step"] += 1
+            for p, state in self._params_to_step(group):
                 (factor,) = self._work_buffers(p, 1)
                 rprop_update(p.data, p.grad.data, state["prev"], state["step_size"], factor, etaminus=etaminus,
                              etaplus=etaplus, step_size_min=step_size_min, step_size_max=step_size_max,

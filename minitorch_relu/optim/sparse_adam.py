@@ -65,6 +65,10 @@ class SparseAdam(Optimizer):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, maximize=maximize)
         super().__init__(params, defaults)
 
+    def _init_state(self, p, group):
+        xp = backend_of(p.data).xp
+        return {"step": 0, "exp_avg": xp.zeros_like(p.data), "exp_avg_sq": xp.zeros_like(p.data)}
+
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:  # check every gradient before touching anything
@@ -73,15 +77,7 @@ class SparseAdam(Optimizer):
                     raise RuntimeError("SparseAdam does not support dense gradients, please consider Adam instead")
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    xp = backend_of(p.data).xp
-                    state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(p.data),
-                                             "exp_avg_sq": xp.zeros_like(p.data)}
-                state["step"] += 1
+            for p, state in self._params_to_step(group):
                 sparse_adam_update(p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"], state["step"],
                                    lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                                    maximize=group["maximize"])
