@@ -61,7 +61,8 @@ def _describe(spec):
 
 
 def _summary(result):
-    for key, fmt in (("median", "{:.3f} s"), ("seconds", "{:.3f} s"), ("program_seconds", "{:.1f} s"),
+    for key, fmt in (("median", "{:.3f} s"), ("median_ratio", "engine / floor {:.3f}x"), ("seconds", "{:.3f} s"),
+                     ("program_seconds", "{:.1f} s"),
                      ("forward_backward_us", "{:.1f} us")):
         if key in result:
             return fmt.format(result[key]) + f" (load {result['load_before']:.1f})"
@@ -116,6 +117,21 @@ def section_steps(args, env, log, models, batches, n_rounds, tag):
                              "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in res),
                              "load": statistics.median(r["load_before"] for r in res)})
     return rows
+
+
+def section_paired(args, env, log, n_rounds):
+    """Engine against the floor in one process, alternating blocks of steps: the steady floor ratio."""
+    spec = {"task": "paired", "model": "mlp", "batch": 100, "block": 50 if args.quick else 100,
+            "pairs": 6 if args.quick else 12}
+    log(f"paired: engine and floor in one process, {spec['pairs']} pairs of {spec['block']}-step blocks, "
+        f"{n_rounds} processes")
+    (results,) = rounds([spec], n_rounds, env, log)
+    ratios = [x for r in results for x in r["ratios"]]
+    return {"model": "mlp", "batch": 100, "block": spec["block"], "pairs": len(ratios),
+            "median_ratio": statistics.median(ratios), "ratios": ratios,
+            "engine_epoch_seconds": statistics.median(t for r in results for t in r["times"]["engine"]),
+            "floor_epoch_seconds": statistics.median(t for r in results for t in r["times"]["floor"]),
+            "load": statistics.median(r["load_before"] for r in results)}
 
 
 def section_overhead(args, env, log):
@@ -213,6 +229,7 @@ def main(argv=None):
     n_rounds = args.rounds or (1 if args.quick else 3)
     if "steps" in sections:
         results["steps"] = section_steps(args, env, log, ("mlp", "softmax"), (100,), n_rounds, "steps")
+        results["paired"] = section_paired(args, env, log, n_rounds)
     if "sweep" in sections:
         results["sweep"] = section_steps(args, env, log, ("mlp",), (32, 256, 1024), 1 if args.quick else 2, "sweep")
     if "overhead" in sections:

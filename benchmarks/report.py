@@ -14,7 +14,7 @@ LABELS = {"engine": "minitorch_relu", "engine-1thread": "minitorch_relu, 1 BLAS 
 
 
 def _verdict(ok):
-    return "met" if ok else "NOT met"
+    return "" if ok is None else "met" if ok else "NOT met"
 
 
 def _threads_line(runtime):
@@ -76,14 +76,24 @@ def markdown(results):
             ratio = one["epoch_seconds"] / torch_default
             checks.append((f"(same, engine with 1 BLAS thread vs {LABELS['torch']} with its default threads)",
                            f"{ratio:.2f}x", f"<= {TARGET_VS_TORCH}x", ratio <= TARGET_VS_TORCH))
+        paired = results.get("paired")
+        if paired:
+            checks.append((f"MLP epoch at batch 100 vs plain-NumPy floor, paired in one process "
+                           f"(median of {paired['pairs']} block ratios)", f"{paired['median_ratio']:.2f}x",
+                           f"<= {TARGET_VS_FLOOR}x", paired["median_ratio"] <= TARGET_VS_FLOOR))
+        # Separate processes land in different slow and fast spells of a shared machine: for scale only
+        # when the paired measurement ran.
         floor = _by(steps, model="mlp", batch=100, framework="floor")["epoch_seconds"]
-        checks.append(("MLP epoch at batch 100 vs plain-NumPy floor", f"{e / floor:.2f}x", f"<= {TARGET_VS_FLOOR}x",
-                       e / floor <= TARGET_VS_FLOOR))
-        # CPU time is steadier than wall time on a shared machine when each process runs one thread.
         e_cpu = _by(steps, model="mlp", batch=100, framework="engine")["cpu_epoch_seconds"]
         floor_cpu = _by(steps, model="mlp", batch=100, framework="floor")["cpu_epoch_seconds"]
-        checks.append(("(same, by CPU time)", f"{e_cpu / floor_cpu:.2f}x", f"<= {TARGET_VS_FLOOR}x",
-                       e_cpu / floor_cpu <= TARGET_VS_FLOOR))
+        for name, ratio in (("separate processes, wall time", e / floor), ("separate processes, CPU time", e_cpu / floor_cpu)):
+            checks.append((f"(same, {name})", f"{ratio:.2f}x", "(for scale)" if paired else f"<= {TARGET_VS_FLOOR}x",
+                           None if paired else ratio <= TARGET_VS_FLOOR))
+        if paired:
+            lines += ["", f"Engine and floor in one process, alternating blocks of {paired['block']} steps (MLP, batch "
+                          f"100): median {paired['engine_epoch_seconds']:.3f} s and {paired['floor_epoch_seconds']:.3f} s "
+                          f"per 600 steps; per-pair ratios from {min(paired['ratios']):.2f}x to "
+                          f"{max(paired['ratios']):.2f}x, median {paired['median_ratio']:.2f}x (load {paired['load']:.1f})."]
         inplace = _by(steps, model="mlp", batch=100, framework="floor-inplace")
         if inplace:
             lines += ["", f"(Against the floor with ReLU in place, a trick the engine's ops do not play: "

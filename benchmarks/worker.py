@@ -3,7 +3,7 @@
 Every timed run gets its own interpreter, so import time and peak RSS are those of that run alone,
 and torch's thread pool never shares a process with NumPy's BLAS threads.
 
-Spec keys: ``task`` (step, overhead, import, e2e), ``framework`` (engine, floor, torch, torch-noforeach)
+Spec keys: ``task`` (step, paired, overhead, import, e2e), ``framework`` (engine, floor, torch, torch-noforeach)
 and the task's own options (see each ``task_*`` function).
 """
 
@@ -152,6 +152,33 @@ def task_step(spec):
     return {"times": times, "cpu_times": cpu_times, "steps_done": steps_done, "median": statistics.median(times)}
 
 
+def task_paired(spec):
+    """The engine against the plain-NumPy floor in one process, alternating blocks of ``block`` steps.
+
+    Both see the same moments of a shared machine (and the same BLAS threads), so the ratio of each
+    pair of neighbouring blocks is free of the slow and fast spells that separate processes land in.
+    Returns per-block seconds scaled to 600 steps, and the median of the per-pair ratios.
+    """
+    model, batch = spec.get("model", "mlp"), spec["batch"]
+    block, pairs, warmup = spec.get("block", 100), spec.get("pairs", 12), spec.get("warmup", 50)
+    n_batches = max(1, min(block, (4 << 20) // (batch * 784)))
+    xs, ys = fake_mnist(batch, n_batches)
+    runners = {fw: step_runner(fw, model, xs, ys) for fw in ("engine", "floor")}
+    for step in runners.values():
+        for i in range(warmup):
+            step(i % n_batches)
+    times = {fw: [] for fw in runners}
+    for pair in range(pairs):
+        order = ("engine", "floor") if pair % 2 == 0 else ("floor", "engine")  # neither always goes first
+        for fw in order:
+            step, start = runners[fw], time.perf_counter()
+            for i in range(block):
+                step(i % n_batches)
+            times[fw].append((time.perf_counter() - start) * 600 / block)
+    ratios = [e / f for e, f in zip(times["engine"], times["floor"])]
+    return {"times": times, "ratios": ratios, "median_ratio": statistics.median(ratios)}
+
+
 # ----- task: per-op overhead of the autograd machinery --------------------------------------------
 def task_overhead(spec):
     """Microseconds per 1x1 add: forward alone (graph recorded), and forward + backward."""
@@ -217,7 +244,7 @@ def task_e2e(spec):
     return result
 
 
-TASKS = {"step": task_step, "overhead": task_overhead, "import": task_import, "e2e": task_e2e}
+TASKS = {"step": task_step, "paired": task_paired, "overhead": task_overhead, "import": task_import, "e2e": task_e2e}
 
 
 def main(argv=None):
