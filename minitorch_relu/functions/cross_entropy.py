@@ -7,10 +7,26 @@ huge logits because the log-sum-exp is shifted by each row's max.
 import numpy as np
 
 from ..autograd import Function
+from . import _cupy_kernels
 
 
 class CrossEntropy(Function):
     def forward(self, logits, target, reduction="mean"):
+        self.target, self.reduction = target, reduction
+        # On CuPy the arithmetic of _softmax_and_losses runs as one kernel launch instead of about twelve.
+        self.fused = _cupy_kernels.handles(self.xp) and _cupy_kernels.fuses_cross_entropy(logits)
+        if self.fused:
+            self.probs, losses = _cupy_kernels.cross_entropy_forward(logits, target)
+        else:
+            losses = self._softmax_and_losses(logits, target)
+        if reduction == "mean":
+            return losses.mean()
+        if reduction == "sum":
+            return losses.sum()
+        return losses
+
+    def _softmax_and_losses(self, logits, target):
+        """Keep softmax(logits) in self.probs; return each row's -log softmax at its target."""
         xp = self.xp
         shifted = logits - logits.max(axis=1, keepdims=True)
         probs = xp.exp(shifted)
@@ -25,22 +41,21 @@ class CrossEntropy(Function):
             # by (rows, target) here and in backward, at a fraction of fancy indexing's cost.
             self.onehot = target[:, None] == xp.arange(logits.shape[1])
             picked = xp.where(self.onehot, shifted, 0).sum(axis=1)  # where, not *: a -inf logit times 0 is NaN
-        losses = xp.log(sum_exp[:, 0]) - picked  # -log softmax at the target
+        losses = xp.log(sum_exp[:, 0]) - picked
         if self.onehot is not None:
             # A target outside [0, C) matches no class: its loss is NaN, never a plausible wrong number.
             # (nn.functional.cross_entropy raises for it on the host; on a device that check would
             # stall the GPU every step.)
             losses = xp.where(self.onehot.any(axis=1), losses, losses.dtype.type("nan"))
         probs /= sum_exp
-        self.probs, self.reduction = probs, reduction
-        if reduction == "mean":
-            return losses.mean()
-        if reduction == "sum":
-            return losses.sum()
+        self.probs = probs
         return losses
 
     def backward(self, grad):
         n = self.probs.shape[0]
+        if self.fused:
+            divisor = n if self.reduction == "mean" else 1
+            return _cupy_kernels.cross_entropy_backward(self.probs, self.target, grad, divisor), None
         if self.reduction == "mean":
             scale = grad / n
         elif self.reduction == "sum":
