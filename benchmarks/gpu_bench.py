@@ -108,9 +108,10 @@ class TorchRunner:
     def epoch(self, batch, max_steps=None):
         torch = self.torch
         n = len(self.labels)
-        order = torch.from_numpy(self.generator.permutation(n)).to(self.device)  # one transfer per epoch
         self.sync()
         start = time.perf_counter()
+        # Inside the timer, as the engine's loader draws and uploads its order inside its epoch.
+        order = torch.from_numpy(self.generator.permutation(n)).to(self.device)  # one transfer per epoch
         total, steps = torch.zeros((), device=self.device), 0
         for begin in range(0, n - n % batch, batch):
             index = order[begin:begin + batch]
