@@ -135,9 +135,11 @@ class DataLoader:
         y = self._labels[index]
         if self.flatten:
             x = x.reshape(x.shape[0], -1)
-        x = x.astype(self.dtype)  # always a fresh array: the cached set is never modified
-        if self._scale:
-            x /= self.dtype.type(255)
+        # Always a fresh array: the cached set is never modified.
+        if self._scale:  # cast, then divide in the target dtype: one pass (one launch on a GPU)
+            x = self._backend.xp.divide(x, self.dtype.type(255), dtype=self.dtype)
+        else:
+            x = x.astype(self.dtype)
         return Tensor._wrap(x), Tensor._wrap(y)
 
     def __iter__(self):
