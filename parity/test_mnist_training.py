@@ -21,8 +21,11 @@ LESSON_SOFTMAX_FIRST, LESSON_SOFTMAX_LAST, LESSON_SOFTMAX_ACCURACY = "5.728239",
 # The MLP's accuracy is not a fixed number even in torch: on a CPU with torch's default 2 threads it is
 # 0.9463 (the lesson's GPU run printed 0.9440); this harness runs torch on 1 thread (see mnist_harness)
 # and gets 0.9451, because the thread count changes float32 summation orders and the MLP is chaotic
-# (epoch 1 costs 128.8293 on 2 threads, 128.7706 on 1). The test allows the lesson's band around it.
+# (epoch 1 costs 128.8293 on 2 threads, 128.7706 on 1). Another torch and BLAS moves it further: torch
+# 2.11 on the 16-core CPU of a GPU machine gave 0.9494. The check that torch's side trains the lesson's
+# model allows that spread of torch's own; the engine is held to torch's run much more tightly below.
 LESSON_MLP_ACCURACY_CPU = 0.9463
+LESSON_MLP_ACCURACY_BAND = 0.005  # 0.5 points
 
 # --- tolerances -----------------------------------------------------------------------------------
 # Softmax regression, float32, 15 epochs (9,000 Adam steps). Both engines round every product and sum
@@ -164,7 +167,7 @@ def test_softmax_float32_tracks_torch(softmax_engine, softmax_torch):
 @pytest.mark.long
 def test_mlp_float32_drift_is_bounded(mlp_engine, mlp_torch):
     rel = _report("mlp float32", mlp_engine, mlp_torch, MLP_F32_RTOL)
-    assert abs(mlp_torch.accuracy_raw - LESSON_MLP_ACCURACY_CPU) <= MLP_ACCURACY_ATOL  # the lesson's MLP
+    assert abs(mlp_torch.accuracy_raw - LESSON_MLP_ACCURACY_CPU) <= LESSON_MLP_ACCURACY_BAND  # the lesson's MLP
     assert 100 < mlp_torch.costs[0] < 160 and mlp_torch.costs[14] < 2  # the lesson: 128.86 -> 0.87
     assert rel[0] <= MLP_EPOCH1_RTOL  # before chaos has had time to grow
     assert rel.max() <= MLP_F32_RTOL
