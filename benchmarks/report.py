@@ -75,7 +75,7 @@ def markdown(results):
             torch_default = _by(steps, model="mlp", batch=100, framework="torch")["epoch_seconds"]
             ratio = one["epoch_seconds"] / torch_default
             checks.append((f"(same, engine with 1 BLAS thread vs {LABELS['torch']} with its default threads)",
-                           f"{ratio:.2f}x", f"<= {TARGET_VS_TORCH}x", ratio <= TARGET_VS_TORCH))
+                           f"{ratio:.2f}x", "(for scale)", None))
         paired = results.get("paired")
         if paired:
             checks.append((f"MLP epoch at batch 100 vs plain-NumPy floor, paired in one process "
