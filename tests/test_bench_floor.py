@@ -54,3 +54,13 @@ def test_floor_matches_engine(dtype, inplace_relu):
         for p, q in zip(params, floor.params):
             assert q.dtype == dtype
             np.testing.assert_allclose(q, p.data, rtol=rtol, atol=1e-7)
+
+
+def test_paired_measurement_alternates_engine_and_floor_blocks():
+    from benchmarks.worker import task_paired
+
+    result = task_paired({"batch": 8, "block": 3, "pairs": 4, "warmup": 2})
+    engine, floor = result["times"]["engine"], result["times"]["floor"]
+    assert len(engine) == len(floor) == 4 and min(engine + floor) > 0
+    assert result["ratios"] == [e / f for e, f in zip(engine, floor)]
+    assert result["median_ratio"] == pytest.approx(np.median(result["ratios"]))
