@@ -5,6 +5,8 @@
 #   benchmarks/gpu_check.sh [REPORT_FILE]      (or GPU_CHECK_OUT=REPORT_FILE; default benchmarks/gpu_report.md)
 #
 # Needs no network: the package is used from this checkout (PYTHONPATH), nothing is installed.
+# The MNIST parity tests read ../shared/data, or the folder holding MNIST/ named by
+# MINITORCH_RELU_DATA; without the data they skip and say why.
 # Budget: the tests are cut off after 6 minutes, the benchmark after 3 (GPU_CHECK_TEST_TIMEOUT and
 # GPU_CHECK_BENCH_TIMEOUT, in seconds), so the whole check ends well inside 10 minutes.
 # Exit status 0 only when the tests pass and both speed targets are met.
