@@ -24,17 +24,7 @@ from tests.strategies import (
     spaced_arrays,
 )
 
-# Tolerances. Both engines round every elementary operation correctly, so elementwise ops differ by
-# at most an ulp or two; reductions and matmuls add the same numbers in a different order, which
-# costs a few more ulps per term (at most 64 terms here). Hence, per dtype:
-# - float64 (ulp 2.2e-16): 1e-12 relative leaves room for ~4500 ulps; the absolute floor 1e-12
-#   covers results that cancel to almost 0, where a relative bound means nothing.
-# - float32 (ulp 1.2e-7): 1e-5 relative is ~80 ulps; the absolute floor 1e-5 covers cancellation in
-#   sums of up to 64 terms of size ~3 (64 * 3 * 6e-8 = 1.2e-5 in the worst case, far less typically).
-TOL = {
-    np.float64: dict(rtol=1e-12, atol=1e-12),
-    np.float32: dict(rtol=1e-5, atol=1e-5),
-}
+# The bounds (ops.float32, ops.float64) and their reasons are in parity/ledger.toml.
 DTYPES = [np.float32, np.float64]
 FEW = settings(max_examples=12)  # per op and dtype: ~130 parametrized tests keep the file fast
 
@@ -49,8 +39,8 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-def check(backend, dtype, mt_fn, torch_fn, *inputs, **tolerance):
-    return check_against_torch(mt_fn, torch_fn, list(inputs), dtype, backend=backend, **(tolerance or TOL[dtype]))
+def check(backend, dtype, mt_fn, torch_fn, *inputs):
+    return check_against_torch(mt_fn, torch_fn, list(inputs), dtype, backend=backend)
 
 
 # ----- arithmetic -------------------------------------------------------------------------------

@@ -6,22 +6,19 @@ import pytest
 import torch
 
 import minitorch_relu as mt
+from parity.ledger import check
 
 DTYPES = {np.float32: torch.float32, np.float64: torch.float64}
 
-# Outputs are compared relative to the largest output. Each output is a sum over up to 784 products
-# of N(0, 1) weights with inputs in [0, 1]; BLAS libraries add them in different orders, so the
-# difference grows with the size of the terms, not of the (possibly cancelling) result:
-# - float64: 1e-12 of the largest output (~1e-16 per term, a few hundred terms, some headroom);
-# - float32: 1e-5 of the largest output (ulp 1.2e-7 times ~sqrt(784) terms, with headroom).
-SCALED_TOL = {np.float32: 1e-5, np.float64: 1e-12}
+# Outputs and gradients are compared relative to the largest of them (ledger: state_dict.float32 and
+# state_dict.float64, in parity/ledger.toml, with the reason for their size).
 
 
-def assert_close_scaled(ours, theirs, dtype, what):
+def assert_close_scaled(ours, theirs, dtype, what, backend="numpy"):
     theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else theirs
     assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, torch {theirs.dtype}"
     scale = max(float(np.abs(theirs).max()), 1.0)
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=SCALED_TOL[dtype] * scale, err_msg=what)
+    check(f"state_dict.{np.dtype(dtype).name}", float(np.abs(ours - theirs).max()) / scale, backend, detail=what)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -66,12 +63,12 @@ def compare_models(ours, theirs, x, dtype, backend):
     target = np.arange(len(x)) % 3
     out_theirs = theirs(torch.tensor(x))
     out_ours = ours(mt.tensor(x, backend=backend))
-    assert_close_scaled(out_ours.numpy(), out_theirs, dtype, "forward output")
+    assert_close_scaled(out_ours.numpy(), out_theirs, dtype, "forward output", backend)
     torch.nn.functional.cross_entropy(out_theirs, torch.tensor(target)).backward()
     mt.nn.functional.cross_entropy(out_ours, mt.tensor(target, backend=backend)).backward()
     ours_params = dict(ours.named_parameters())
     for name, p in theirs.named_parameters():
-        assert_close_scaled(ours_params[name].grad.numpy(), p.grad, dtype, f"gradient of {name}")
+        assert_close_scaled(ours_params[name].grad.numpy(), p.grad, dtype, f"gradient of {name}", backend)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 import minitorch_relu as mt
+from parity.ledger import check
 
 TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 
@@ -49,25 +50,36 @@ def _as_tuple(out):
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
-def _assert_close(what, ours, theirs, rtol, atol):
-    """Values, shape and dtype of a numpy array against a torch tensor."""
+def op_error(ours, theirs):
+    """The ledger's measure for ops: max |engine - torch| / (1 + |torch|), relative for values above 1
+    and absolute below (where results that cancel to almost 0 make a relative error meaningless)."""
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    if ours.size == 0:
+        return 0.0
+    same = (ours == theirs) | (np.isnan(ours) & np.isnan(theirs))  # equal infinities and NaNs: no error
+    return float(np.where(same, 0.0, np.abs(ours - theirs) / (1 + np.abs(theirs))).max())
+
+
+def _assert_close(what, ours, theirs, key, backend):
+    """Values, shape and dtype of a numpy array against a torch tensor; floats within the ledger's bound."""
     expected = theirs.detach().numpy()
     assert ours.shape == expected.shape, f"{what}: shape {ours.shape}, torch {expected.shape}"
     assert ours.dtype == expected.dtype, f"{what}: dtype {ours.dtype}, torch {expected.dtype}"
     if np.issubdtype(expected.dtype, np.floating):
-        np.testing.assert_allclose(ours, expected, rtol=rtol, atol=atol, err_msg=what)
+        check(key, op_error(ours, expected), backend, detail=what)
     else:
         np.testing.assert_array_equal(ours, expected, err_msg=what)
 
 
-def check_against_torch(mt_fn, torch_fn, inputs, dtype, *, rtol, atol, backend="numpy", seed=0):
+def check_against_torch(mt_fn, torch_fn, inputs, dtype, *, backend="numpy", seed=0):
     """Assert that mt_fn and torch_fn agree, forward and backward, on ``inputs`` in ``dtype``.
 
-    Tolerances have no defaults: each test states its own, with the reason for its size.
+    The bound is the ledger's ``ops.float32`` or ``ops.float64`` (parity/ledger.toml), with its reason.
     Outputs may be one tensor or a tuple of them (max(dim) gives values and indices); integer and
     boolean outputs must be equal exactly. Returns the engine's outputs for further checks.
     """
     dtype = np.dtype(dtype)
+    key = f"ops.{dtype.name}"
     ours_in, theirs_in = _make_inputs(inputs, dtype, backend)
     ours_out, theirs_out = _as_tuple(mt_fn(*ours_in)), _as_tuple(torch_fn(*theirs_in))
     assert len(ours_out) == len(theirs_out), f"{len(ours_out)} outputs, torch gives {len(theirs_out)}"
@@ -75,7 +87,7 @@ def check_against_torch(mt_fn, torch_fn, inputs, dtype, *, rtol, atol, backend="
     rng = np.random.default_rng(seed)
     ours_roots, ours_weights, theirs_roots, theirs_weights = [], [], [], []
     for k, (o, t) in enumerate(zip(ours_out, theirs_out)):
-        _assert_close(f"forward output {k}", o.numpy(), t, rtol, atol)
+        _assert_close(f"forward output {k}", o.numpy(), t, key, backend)
         assert o.requires_grad == t.requires_grad, (
             f"output {k}: requires_grad {o.requires_grad}, torch {t.requires_grad}")
         if t.requires_grad:
@@ -97,5 +109,5 @@ def check_against_torch(mt_fn, torch_fn, inputs, dtype, *, rtol, atol, backend="
             assert o.grad is None or not np.any(o.grad.numpy()), f"input {i}: a gradient where torch has none"
             continue
         assert o.grad is not None, f"input {i}: no gradient, torch has one"
-        _assert_close(f"gradient of input {i}", o.grad.numpy(), t.grad, rtol, atol)
+        _assert_close(f"gradient of input {i}", o.grad.numpy(), t.grad, key, backend)
     return ours_out
