@@ -50,17 +50,20 @@ def build_graph(tensor, params=None):
     ``edges`` are (from_key, to_key) pairs; keys are "n0", "n1", ... so the text is the same each run.
     """
     names = _names_of(params)
-    # Walk from the output towards the leaves (iteratively: deep graphs must not hit the recursion limit).
-    found, order, stack = {}, [], [tensor]
+    # Depth-first from the output, each node listed after its inputs (in the order the op takes
+    # them), so the text reads like the forward pass. Iterative: deep graphs must not hit the recursion limit.
+    order, visited, stack = [], set(), [(tensor, False)]
     while stack:
-        t = stack.pop()
-        if id(t) in found:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
             continue
-        found[id(t)] = t
-        order.append(t)
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
         if t._ctx is not None:
-            stack.extend(reversed(t._ctx.inputs))
-    order.reverse()  # leaves and early ops first, the output last
+            stack.extend((inp, False) for inp in reversed(t._ctx.inputs) if id(inp) not in visited)
     keys = {id(t): f"n{i}" for i, t in enumerate(order)}
     nodes, edges = [], []
     for t in order:
@@ -177,20 +180,23 @@ def draw_graph(nodes, edges, path):
             x[n.key] = i - (len(members) - 1) / 2
     width = max(len(m) for m in rows.values())
     depth = max(rows) + 1
-    fig, ax = plt.subplots(figsize=(max(4.0, 2.2 * width), max(3.0, 1.25 * depth)))
+    fig, ax = plt.subplots(figsize=(max(4.0, 2.2 * width), max(3.0, 1.1 * depth)))
     ax.set_xlim(-width / 2 - 0.1, width / 2 + 0.1)
     ax.set_ylim(-depth + 0.4, 0.6)
     ax.axis("off")
     colours = {"op": "#dbe8f7", "output": "#f7dcc4", "param": "#dff0d8", "input": "#eeeeee"}
     position = {n.key: (x[n.key], -row[n.key]) for n in nodes}
-    for a, b in edges:
-        ax.annotate("", xy=position[b], xytext=position[a],
-                    arrowprops=dict(arrowstyle="-|>", color="#555555", shrinkA=18, shrinkB=18))
+    box = {}
     for n in nodes:
         boxstyle = "round,pad=0.4" if n.kind in ("op", "output") else "round4,pad=0.4"
-        ax.text(*position[n.key], n.label, ha="center", va="center", fontsize=8,
-                bbox=dict(boxstyle=boxstyle, facecolor=colours[n.kind], edgecolor="#333333",
-                          linewidth=1.6 if n.kind == "output" else 0.8))
+        text = ax.text(*position[n.key], n.label, ha="center", va="center", fontsize=8, zorder=2,
+                       bbox=dict(boxstyle=boxstyle, facecolor=colours[n.kind], edgecolor="#333333",
+                                 linewidth=1.6 if n.kind == "output" else 0.8))
+        box[n.key] = text.get_bbox_patch()
+    for a, b in edges:  # clipped at both boxes, so each arrowhead touches the box it points to
+        ax.annotate("", xy=position[b], xytext=position[a], zorder=1,
+                    arrowprops=dict(arrowstyle="-|>", color="#555555", patchA=box[a], patchB=box[b],
+                                    shrinkA=2, shrinkB=2))
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -206,8 +212,8 @@ class GradStats:
 
     - ``grad_norm``: the norm of the layer's whole gradient (weight and bias together), averaged over
       the epoch's steps;
-    - ``zero_fraction``: the share of the ReLU's outputs that were exactly 0 (units that passed no
-      gradient back), averaged over the epoch's steps;
+    - ``zero_fraction``: the share of the ReLU's outputs in the epoch that were exactly 0 (where it
+      passed no gradient back);
     - ``dead_fraction``: the share of the ReLU's units that were 0 for every sample of the epoch —
       the lesson's dying ReLU.
 
@@ -239,18 +245,21 @@ class GradStats:
     def _reset(self):
         self.steps = 0
         self.norm_sums = {}
-        self.zero_sums = {}
-        self.relu_steps = {}
-        self.ever_active = {}
+        self.active_counts = {}  # id(ReLU) -> per unit, how many of the epoch's outputs were > 0
+        self.output_counts = {}  # id(ReLU) -> how many outputs each unit gave in the epoch
 
     def _record_relu(self, module, out):
+        # One boolean mask and one column sum give both statistics: their total is the share of
+        # outputs that were > 0, and a column of zeros is a unit that never fired (dead).
+        units = out.reshape(-1, out.shape[-1])
+        counts = (units > 0).sum(axis=0, dtype="int32")  # int32 sums run twice as fast as bool's default
         key = id(module)
-        active = out > 0
-        zero_share = 1 - active.mean()
-        self.zero_sums[key] = zero_share if key not in self.zero_sums else self.zero_sums[key] + zero_share
-        self.relu_steps[key] = self.relu_steps.get(key, 0) + 1
-        units = active.reshape(-1, out.shape[-1]).any(axis=0)
-        self.ever_active[key] = units if key not in self.ever_active else self.ever_active[key] | units
+        if key in self.active_counts:
+            self.active_counts[key] += counts
+            self.output_counts[key] += units.shape[0]
+        else:
+            self.active_counts[key] = counts.astype("int64")
+            self.output_counts[key] = units.shape[0]
 
     def after_backward(self):
         """Add this step's gradient norms (call after backward, before the optimizer's step)."""
@@ -275,9 +284,11 @@ class GradStats:
                 self.rows.append((epoch, name, "grad_norm", _to_float(self.norm_sums[name]) / self.steps))
         for name, module in self.relus:
             key = id(module)
-            if key in self.zero_sums:
-                self.rows.append((epoch, name, "zero_fraction", _to_float(self.zero_sums[key]) / self.relu_steps[key]))
-                self.rows.append((epoch, name, "dead_fraction", 1 - _to_float(self.ever_active[key].mean())))
+            if key in self.active_counts:
+                counts = backend_of(self.active_counts[key]).to_numpy(self.active_counts[key])
+                self.rows.append((epoch, name, "zero_fraction",
+                                  1 - float(counts.sum()) / (self.output_counts[key] * counts.size)))
+                self.rows.append((epoch, name, "dead_fraction", float((counts == 0).mean())))
         self._reset()
 
     def close(self):
