@@ -120,7 +120,8 @@ class trace:
         header = ("step", "op", "output shape", "grad in", "grads out (to each input)", "out/in", "seconds")
         rows = []
         for r in self.records:
-            outs = ", ".join(f"{name}: {'-' if g is None else f'{g:.4g}'}" for name, g in zip(r["inputs"], r["grads_out"]))
+            outs = ", ".join(f"{name}: {'-' if g is None else f'{g:.4g}'}"
+                             for name, g in zip(r["inputs"], r["grads_out"]))
             ratios = ", ".join("-" if q is None else f"{q:.3g}" for q in r["ratios"])
             rows.append((str(r["step"]), r["op"], str(r["shape"]), f"{r['grad_in']:.4g}", outs, ratios,
                          f"{r['seconds']:.2e}"))

@@ -503,4 +503,5 @@ def _write_outputs(args, setup, costs, accuracy, optimizer, backend, grad_stats=
     if args.plot:
         plot_costs(args.plot, costs, f"{args.model} on MNIST ({type(optimizer).__name__}, lr {args.lr})")
     if grad_stats is not None:
-        grad_stats.write(args.grad_stats, f"gradient flow: {args.model} on MNIST ({type(optimizer).__name__}, lr {args.lr})")
+        title = f"gradient flow: {args.model} on MNIST ({type(optimizer).__name__}, lr {args.lr})"
+        grad_stats.write(args.grad_stats, title)

@@ -277,7 +277,8 @@ def test_grad_stats_csv_matches_gradients_computed_directly(tmp_path):
             loss.backward()
             for name in norms:
                 layer = model[int(name)]
-                norms[name].append(np.sqrt(np.sum(layer.weight.grad.numpy() ** 2) + np.sum(layer.bias.grad.numpy() ** 2)))
+                squares = np.sum(layer.weight.grad.numpy() ** 2) + np.sum(layer.bias.grad.numpy() ** 2)
+                norms[name].append(np.sqrt(squares))
             out = hidden.numpy()
             zeros.append(np.mean(out == 0))
             ever |= (out > 0).any(axis=0)
