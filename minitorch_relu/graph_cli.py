@@ -49,6 +49,22 @@ def one_batch(batch_size, data_dir=None, seed=777):
     return x, np.asarray(train_set.labels[:batch_size]).astype(np.int64), "the first MNIST training batch"
 
 
+def _run_layers(model, x):
+    """The model's forward pass, layer by layer: {"0.out": ..., "1.out": ..., "logits": ...}."""
+    from .nn import Sequential
+
+    outputs = {}
+    if isinstance(model, Sequential):
+        for name, layer in model.named_children():
+            x = layer(x)
+            outputs[f"{name}.out"] = x
+        outputs.pop(f"{name}.out")  # the last layer's output is the logits
+    else:
+        x = model(x)
+    outputs["logits"] = x
+    return outputs
+
+
 def run(args):
     """Exit codes: 0 done, 2 bad options, 1 a failed write."""
     from pathlib import Path
@@ -73,8 +89,9 @@ def run(args):
     model = build_model(args.model)
     images, labels, source = one_batch(args.batch_size, args.data_dir, args.seed)
     x, y = tensor(images), tensor(labels)
-    loss = CrossEntropyLoss()(model(x), y)
-    names = {**dict(model.named_parameters()), "images": x, "labels": y}
+    names = {**dict(model.named_parameters()), "images": x, "labels": y, **_run_layers(model, x)}
+    loss = CrossEntropyLoss()(names["logits"], y)
+    names["loss"] = loss
     with trace(params=names) as tr:
         loss.backward()
     try:

@@ -4,6 +4,7 @@ Each step of backward (one op, in the order backward runs it) is recorded as a d
 
     step        1, 2, ... in the order the steps ran
     op          the op's name ("Sigmoid", "Linear", ...)
+    name        the name ``params`` gives the op's output tensor, else None
     shape       the shape of the op's output
     grad_in     the norm of dL/d(output), the gradient that reached this op
     inputs      a label for each input: a leaf's name (from ``params``), "input"/"leaf", or the op that made it
@@ -42,7 +43,8 @@ def _names_of(params):
 class trace:
     """Context manager that records every step of each backward() run inside it.
 
-    ``params`` (a dict of name -> tensor, or a Module) names the leaves in the records. Traces nest:
+    ``params`` (a dict of name -> tensor, or a Module) names tensors in the records: leaves, and any
+    intermediate result listed there too (such as ``{"a1": a1}``). Traces nest:
     the inner one records while it is active, then the outer one again.
     """
 
@@ -93,6 +95,7 @@ class trace:
         self.records.append({
             "step": len(self.records) + 1,
             "op": type(fn).__name__,
+            "name": self.names.get(id(node)),
             "shape": tuple(node.data.shape),
             "grad_in": grad_in,
             "inputs": [self._label(t) for t in fn.inputs],
@@ -123,7 +126,8 @@ class trace:
             outs = ", ".join(f"{name}: {'-' if g is None else f'{g:.4g}'}"
                              for name, g in zip(r["inputs"], r["grads_out"]))
             ratios = ", ".join("-" if q is None else f"{q:.3g}" for q in r["ratios"])
-            rows.append((str(r["step"]), r["op"], str(r["shape"]), f"{r['grad_in']:.4g}", outs, ratios,
+            op = r["op"] if r["name"] is None else f"{r['name']} = {r['op']}"
+            rows.append((str(r["step"]), op, str(r["shape"]), f"{r['grad_in']:.4g}", outs, ratios,
                          f"{r['seconds']:.2e}"))
         widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths)).rstrip(),

@@ -50,27 +50,38 @@ def build_graph(tensor, params=None):
     ``edges`` are (from_key, to_key) pairs; keys are "n0", "n1", ... so the text is the same each run.
     """
     names = _names_of(params)
-    # Depth-first from the output, each node listed after its inputs (in the order the op takes
-    # them), so the text reads like the forward pass. Iterative: deep graphs must not hit the recursion limit.
+    # Depth-first from the output over the ops, each op listed after the ops it reads, and each leaf
+    # just before its first user: the text reads like the forward pass. Iterative, so deep graphs
+    # cannot hit the recursion limit.
     order, visited, stack = [], set(), [(tensor, False)]
     while stack:
         t, inputs_done = stack.pop()
         if inputs_done:
+            for inp in t._ctx.inputs:
+                if inp._ctx is None and id(inp) not in visited:
+                    visited.add(id(inp))
+                    order.append(inp)
             order.append(t)
+            continue
+        if t._ctx is None:  # a leaf: listed by its first user (or alone, when it is the whole graph)
+            if t is tensor:
+                order.append(t)
             continue
         if id(t) in visited:
             continue
         visited.add(id(t))
         stack.append((t, True))
-        if t._ctx is not None:
-            stack.extend((inp, False) for inp in reversed(t._ctx.inputs) if id(inp) not in visited)
+        stack.extend((inp, False) for inp in reversed(t._ctx.inputs) if inp._ctx is not None)
     keys = {id(t): f"n{i}" for i, t in enumerate(order)}
     nodes, edges = [], []
     for t in order:
         shape = _shape_text(t.shape)
         if t._ctx is not None:
             kind = "output" if t is tensor else "op"
-            nodes.append(Node(keys[id(t)], kind, [type(t._ctx).__name__, shape]))
+            title = type(t._ctx).__name__
+            if id(t) in names:  # an intermediate result the caller named, such as {"a1": a1}
+                title = f"{names[id(t)]} = {title}"
+            nodes.append(Node(keys[id(t)], kind, [title, shape]))
             edges.extend((keys[id(inp)], keys[id(t)]) for inp in t._ctx.inputs)
             continue
         name = names.get(id(t), "leaf" if t.requires_grad else "input")
@@ -98,7 +109,8 @@ def to_dot(tensor, params=None):
     """Graphviz DOT source of the graph behind ``tensor``.
 
     ``params`` names the leaves: a dict such as ``dict(model.named_parameters())``, or the Module
-    itself. Leaves not named are called "leaf" (requires grad) or "input".
+    itself. Leaves not named are called "leaf" (requires grad) or "input". An op's result named there
+    too (``{"a1": a1}``) is shown as ``a1 = Sigmoid``.
     """
     nodes, edges = build_graph(tensor, params)
     lines = ["digraph backprop {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=11];']

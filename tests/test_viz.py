@@ -89,6 +89,21 @@ def test_unnamed_leaves_and_a_leaf_used_twice():
     assert edges == [("n0", "n1"), ("n0", "n1"), ("n1", "n2")]
 
 
+def test_named_results_and_a_leaf_as_the_whole_graph():
+    x, weights, activations = _sigmoid_chain()
+    names = {**weights, "x": x, "a1": activations[0], "a3": activations[2]}
+    nodes, edges = viz.build_graph(activations[2], names)
+    assert [n.lines[0] for n in nodes] == ["W1", "x", "Mul", "a1 = Sigmoid", "W2", "Mul", "Sigmoid", "W3", "Mul",
+                                           "a3 = Sigmoid"]  # in the order of the forward pass
+    assert len(edges) == 9
+    with mt.autograd.trace(params=names) as tr:
+        activations[2].backward()
+    assert [r["name"] for r in tr.records] == ["a3", None, None, None, "a1", None]
+    assert str(tr).splitlines()[2].split()[1:4] == ["a3", "=", "Sigmoid"]
+    nodes, edges = viz.build_graph(weights["W1"], names)
+    assert [(n.kind, n.lines) for n in nodes] == [("param", ["W1", "(1,)", "grad norm 0.0009268"])] and edges == []
+
+
 def test_dot_text_of_the_lessons_mlp():
     mt.manual_seed(777)
     model = build_model("mlp")
@@ -327,8 +342,9 @@ def test_graph_command_draws_the_mlp_and_prints_the_trace(tmp_path, capsys):
     for label in ("0.weight\\n(256, 784)\\ngrad norm", "4.bias\\n(10,)\\ngrad norm", "images\\n(8, 784)",
                   "labels\\n(8,)", "CrossEntropy\\n()", "ReLU\\n(8, 256)"):
         assert label in text
-    steps = [line.split()[1] for line in printed.splitlines() if line[:1].isdigit()]
-    assert steps == ["CrossEntropy", "Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    steps = [line.split()[1:4] for line in printed.splitlines() if line[:1].isdigit()]
+    assert steps == [["loss", "=", "CrossEntropy"], ["logits", "=", "Linear"], ["3.out", "=", "ReLU"],
+                     ["2.out", "=", "Linear"], ["1.out", "=", "ReLU"], ["0.out", "=", "Linear"]]
 
     png = tmp_path / "mlp.png"
     assert main(["graph", "--out", str(png), "--data-dir", str(tmp_path), "--renderer", "matplotlib",
