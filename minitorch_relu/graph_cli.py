@@ -98,6 +98,8 @@ def run(args):
         used = save_graph(loss, args.out, params=names, renderer=args.renderer)
     except OSError as exc:
         return _fail(f"could not write {args.out}: {exc.strerror or exc}", 1)
+    except RuntimeError as exc:  # no matplotlib to draw with, or dot failed
+        return _fail(str(exc), 1)
     how = {"text": "Graphviz DOT text", "dot": "drawn by Graphviz", "matplotlib": "drawn with matplotlib"}[used]
     print(f"{args.model}: graph of one batch ({args.batch_size} images, {source}), loss {loss.item():.4f}")
     print(f"wrote {Path(args.out)} ({how})")

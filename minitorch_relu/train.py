@@ -415,7 +415,11 @@ def _prepare(args):
     if getattr(args, "grad_stats", None):
         _check_output_path(args.grad_stats, "--grad-stats", (".png", ".csv"))
         if args.grad_stats.lower().endswith(".png"):
-            _import_pyplot()
+            import importlib.util
+
+            if importlib.util.find_spec("matplotlib") is None:
+                raise UsageError("--grad-stats FILE.png needs matplotlib, which is not installed: "
+                                 "pip install 'minitorch_relu[plot]' (or write FILE.csv)")
     try:
         backend = get_backend(args.backend)
     except RuntimeError as exc:  # no CuPy, or no CUDA device

@@ -172,9 +172,7 @@ def _layers(nodes, edges):
 
 def draw_graph(nodes, edges, path):
     """Draw (nodes, edges) with matplotlib in rows (data flows downwards) and save to ``path``."""
-    from .train import _import_pyplot
-
-    plt = _import_pyplot()
+    plt = _pyplot("drawing a graph without Graphviz")
     row, inputs_of = _layers(nodes, edges)
     rows = {}
     for n in nodes:
@@ -318,9 +316,7 @@ class GradStats:
 
     def plot(self, path, title="gradient flow"):
         """Two panels: the layers' gradient norms (log scale) and the ReLUs' zero shares, per epoch."""
-        from .train import _import_pyplot
-
-        plt = _import_pyplot()
+        plt = _pyplot("plotting gradient flow")
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.5, 6), sharex=True)
         for stat, ax in (("grad_norm", top), ("zero_fraction", bottom), ("dead_fraction", bottom)):
             series = {}
@@ -356,6 +352,18 @@ class GradStats:
             self.write_csv(path)
         else:
             self.plot(path, title)
+
+
+def _pyplot(purpose):
+    try:
+        import matplotlib
+    except ImportError:
+        raise RuntimeError(f"{purpose} needs matplotlib, which is not installed: pip install 'minitorch_relu[plot]' "
+                           "(or write .dot / .csv, which need nothing)") from None
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _to_float(value):

@@ -136,7 +136,7 @@ def test_dot_text_of_the_lessons_mlp():
 
 # ----- pictures ---------------------------------------------------------------------------------
 def _check_png(path):
-    import matplotlib
+    matplotlib = pytest.importorskip("matplotlib")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -155,6 +155,7 @@ def _check_svg(path, words):
 
 
 def test_save_graph_without_graphviz_draws_with_matplotlib(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
     monkeypatch.setattr(viz.shutil, "which", lambda name: None)  # as on a machine without Graphviz
     y, params = _small_graph()
     y.backward()
@@ -316,6 +317,7 @@ def test_grad_stats_csv_matches_gradients_computed_directly(tmp_path):
         assert value == pytest.approx(want, rel=1e-12)
     assert got[3][3] >= 1 / 6  # the dead unit is counted
 
+    pytest.importorskip("matplotlib")
     stats.write(tmp_path / "stats.png", title="test")
     _check_png(tmp_path / "stats.png")
 
@@ -346,6 +348,7 @@ def test_graph_command_draws_the_mlp_and_prints_the_trace(tmp_path, capsys):
     assert steps == [["loss", "=", "CrossEntropy"], ["logits", "=", "Linear"], ["3.out", "=", "ReLU"],
                      ["2.out", "=", "Linear"], ["1.out", "=", "ReLU"], ["0.out", "=", "Linear"]]
 
+    pytest.importorskip("matplotlib")
     png = tmp_path / "mlp.png"
     assert main(["graph", "--out", str(png), "--data-dir", str(tmp_path), "--renderer", "matplotlib",
                  "--batch-size", "2"]) == 0
