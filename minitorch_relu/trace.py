@@ -72,10 +72,16 @@ class trace:
             fn = node._ctx
             seen = {}
 
-            def recording_backward(grad, _backward=fn.backward, _seen=seen):
-                _seen["grad"] = grad
-                _seen["input_grads"] = _backward(grad)
-                return _seen["input_grads"]
+            def recording_backward(grad, _backward=fn.backward, _needs=fn.needs_input_grad, _seen=seen):
+                input_grads = _backward(grad)
+                # Norms now, before run_backward adds these arrays up (a leaf's first gradient can be
+                # kept as its .grad and added to in place); their time is left out of the step's.
+                start = time.perf_counter()
+                _seen["grad_in"] = grad_norm(grad)
+                _seen["grads_out"] = [grad_norm(ig) if needed and ig is not None else None
+                                      for ig, needed in zip(input_grads, _needs)]
+                _seen["norm_seconds"] = time.perf_counter() - start
+                return input_grads
 
             fn.backward = recording_backward
             start = time.perf_counter()
@@ -83,15 +89,12 @@ class trace:
                 yield node
             finally:
                 seconds = time.perf_counter() - start
-                del fn.backward
-            self._record(node, seen, seconds)
+                fn.__dict__.pop("backward", None)  # the class's backward again
+            self._record(node, seen, seconds - seen["norm_seconds"])
 
     def _record(self, node, seen, seconds):
         fn = node._ctx
-        grad_in = grad_norm(seen["grad"])
-        grads_out = []
-        for ig, needed in zip(seen["input_grads"], fn.needs_input_grad):
-            grads_out.append(grad_norm(ig) if needed and ig is not None else None)
+        grad_in, grads_out = seen["grad_in"], seen["grads_out"]
         self.records.append({
             "step": len(self.records) + 1,
             "op": type(fn).__name__,

@@ -247,6 +247,17 @@ def test_tracing_changes_no_gradient_and_records_every_op(backend):
         assert len(r["grads_out"]) == len(r["inputs"]) == len(r["ratios"]) and None not in r["grads_out"]
 
 
+def test_trace_of_a_leaf_used_twice_by_one_op(backend):
+    a = mt.tensor([2.0, 3.0], dtype="float64", backend=backend, requires_grad=True)
+    with mt.autograd.trace(params={"a": a}) as tr:
+        (a * a).sum().backward()
+    mul = tr.records[1]
+    # Each input got grad * (the other input) = a; the leaf's .grad is their sum, 2a.
+    assert mul["op"] == "Mul" and mul["inputs"] == ["a", "a"]
+    assert mul["grads_out"] == [pytest.approx(np.sqrt(13), rel=1e-12)] * 2
+    np.testing.assert_array_equal(a.grad.numpy(), [4.0, 6.0])
+
+
 def test_trace_is_off_outside_its_block_and_nests():
     assert autograd._tracer is None  # the one global run_backward looks at
     _, weights, activations = _sigmoid_chain()
