@@ -12,7 +12,7 @@ when it is not.
 ``GradStats`` records, per epoch of training, each Linear layer's gradient norm and the share of
 ReLU outputs that were zero (``minitorch-relu train --grad-stats FILE.png|FILE.csv``).
 
-Nothing here is imported until used: matplotlib only when a picture is drawn without Graphviz.
+matplotlib is imported only when a picture is drawn without Graphviz, or gradient flow is plotted.
 """
 
 import shutil
