@@ -9,6 +9,7 @@ dL/d(input) for each input (None where no gradient is needed).
 from .backend import backend_of, common_backend
 
 _grad_enabled = True
+_tracer = None  # the active mt.autograd.trace() (trace.py), or None: backward then runs untraced
 
 
 def is_grad_enabled():
@@ -132,7 +133,10 @@ def run_backward(root, grad):
     """
     grads = {id(root): grad}
     stored = set()
-    for node in _topological_order(root):
+    order = _topological_order(root)
+    if _tracer is not None:  # inside `with mt.autograd.trace()`: it records each step as it runs
+        order = _tracer.steps(order)
+    for node in order:
         g = grads.pop(id(node))
         fn = node._ctx
         input_grads = fn.backward(g)
@@ -159,3 +163,4 @@ def run_backward(root, grad):
 # Tensor is used only at call time, and tensor.py imports this module: bind tensor's module last, so
 # the cycle resolves whichever module is imported first (a per-call import costs ~1 µs per op).
 from . import tensor as _tensor  # noqa: E402
+from .trace import trace  # noqa: E402,F401  (mt.autograd.trace(), as torch.autograd holds its tools)

@@ -12,6 +12,7 @@ import sys
 SUBCOMMANDS = {
     "train": ("minitorch_relu.train", "train the lesson's softmax model or MLP on MNIST"),
     "demo": ("minitorch_relu.demos", "run one of the lesson's demos (vanishing, dying-relu, optimizers, compare)"),
+    "graph": ("minitorch_relu.graph_cli", "draw the graph of the lesson's model for one batch (.dot/.svg/.png)"),
 }
 
 

@@ -145,13 +145,14 @@ def _uses_closure(optimizer):
     return type(optimizer).__name__ == "LBFGS"
 
 
-def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, progress=None):
+def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, progress=None, after_backward=None):
     """Train for ``epochs``; returns each epoch's average cost (floats), as the lesson computes it.
 
     The cost is accumulated on the device, ``avg += loss / batches`` in the model's dtype exactly as
     the lesson's ``avg_cost += cost / total_batch``, and read back once per epoch, so a step does
     the model's work and nothing more (no host synchronisation).
-    ``on_epoch(epoch, cost)`` is called after each epoch (epoch counted from 1).
+    ``on_epoch(epoch, cost)`` is called after each epoch (epoch counted from 1), ``after_backward()``
+    after each step's backward, before the optimizer's step (viz.GradStats reads the gradients there).
     """
     from .nn import CrossEntropyLoss
 
@@ -165,11 +166,13 @@ def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, prog
             progress.start(f"epoch {epoch}/{epochs}", batches)
         for step, (x, y) in enumerate(loader, 1):
             if closure_mode:
-                loss = _closure_step(model, optimizer, loss_fn, x, y)
+                loss = _closure_step(model, optimizer, loss_fn, x, y, after_backward)
             else:
                 optimizer.zero_grad()
                 loss = loss_fn(model(x), y)
                 loss.backward()
+                if after_backward is not None:
+                    after_backward()
                 optimizer.step()
             share = loss.data / batches
             total = share if total is None else total + share
@@ -184,7 +187,7 @@ def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, prog
     return costs
 
 
-def _closure_step(model, optimizer, loss_fn, x, y):
+def _closure_step(model, optimizer, loss_fn, x, y, after_backward=None):
     """One step for optimizers that re-evaluate the loss (LBFGS); returns the first loss, as torch does."""
     first = []
 
@@ -194,6 +197,8 @@ def _closure_step(model, optimizer, loss_fn, x, y):
         loss.backward()
         if not first:
             first.append(loss)
+            if after_backward is not None:  # the step's first gradient, the one plain steps record
+                after_backward()
         return loss
 
     optimizer.step(closure)
@@ -359,6 +364,9 @@ def add_arguments(parser):
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--costs-out", metavar="FILE", help="write the per-epoch costs to FILE.json or FILE.csv")
     parser.add_argument("--plot", metavar="FILE.png", help="save the loss curve as a PNG (needs matplotlib)")
+    parser.add_argument("--grad-stats", metavar="FILE.png|FILE.csv",
+                        help="record each Linear layer's gradient norm and the share of ReLU outputs that were 0, "
+                             "per epoch: plot them (.png, needs matplotlib) or write the numbers (.csv)")
 
 
 def _fail(message, code):
@@ -404,6 +412,14 @@ def _prepare(args):
     if args.plot:
         _check_output_path(args.plot, "--plot", (".png",))
         _import_pyplot()
+    if getattr(args, "grad_stats", None):
+        _check_output_path(args.grad_stats, "--grad-stats", (".png", ".csv"))
+        if args.grad_stats.lower().endswith(".png"):
+            import importlib.util
+
+            if importlib.util.find_spec("matplotlib") is None:
+                raise UsageError("--grad-stats FILE.png needs matplotlib, which is not installed: "
+                                 "pip install 'minitorch_relu[plot]' (or write FILE.csv)")
     try:
         backend = get_backend(args.backend)
     except RuntimeError as exc:  # no CuPy, or no CUDA device
@@ -447,7 +463,16 @@ def _run_training(args, setup, data):
     def report(epoch, cost):
         print("Epoch:", "%04d" % epoch, "cost =", "{:.9f}".format(cost), flush=True)
 
-    costs = train(model, loader, optimizer, args.epochs, on_epoch=report, progress=progress)
+    grad_stats = None
+    if getattr(args, "grad_stats", None):  # --grad-stats: gradient flow per epoch (viz.GradStats)
+        from .viz import GradStats
+
+        grad_stats = GradStats(model)
+        report = _also_ending_epoch(report, grad_stats)
+    costs = train(model, loader, optimizer, args.epochs, on_epoch=report, progress=progress,
+                  after_backward=grad_stats.after_backward if grad_stats is not None else None)
+    if grad_stats is not None:
+        grad_stats.close()
     print("Learning finished")
 
     accuracy = evaluate(model, test_set.images, test_set.labels, args.dtype, backend, args.raw_test_pixels)
@@ -457,14 +482,22 @@ def _run_training(args, setup, data):
     print("Prediction: ", predict_one(model, test_set.images, r, args.dtype, backend, args.raw_test_pixels))
 
     try:
-        _write_outputs(args, setup, costs, accuracy, optimizer, backend)
+        _write_outputs(args, setup, costs, accuracy, optimizer, backend, grad_stats)
     except OSError as exc:  # checked before training, but a disk can fill or a folder vanish since
-        path = exc.filename or args.costs_out or args.plot
+        path = exc.filename or args.costs_out or args.plot or getattr(args, "grad_stats", None)
         raise OutputError(f"could not write {path}: {exc.strerror or exc}") from None
     return 0
 
 
-def _write_outputs(args, setup, costs, accuracy, optimizer, backend):
+def _also_ending_epoch(report, grad_stats):
+    def report_and_record(epoch, cost):
+        report(epoch, cost)
+        grad_stats.end_epoch(epoch)
+
+    return report_and_record
+
+
+def _write_outputs(args, setup, costs, accuracy, optimizer, backend, grad_stats=None):
     if args.costs_out:
         info = {"model": args.model, "optimizer": type(optimizer).__name__, "lr": args.lr,
                 "optim_args": setup["optim_options"], "epochs": args.epochs, "batch_size": args.batch_size,
@@ -473,3 +506,6 @@ def _write_outputs(args, setup, costs, accuracy, optimizer, backend):
         write_costs(args.costs_out, costs, info)
     if args.plot:
         plot_costs(args.plot, costs, f"{args.model} on MNIST ({type(optimizer).__name__}, lr {args.lr})")
+    if grad_stats is not None:
+        title = f"gradient flow: {args.model} on MNIST ({type(optimizer).__name__}, lr {args.lr})"
+        grad_stats.write(args.grad_stats, title)
