@@ -61,8 +61,12 @@ def find_file(root, name):
     return None
 
 
-def missing_files_message(root, names, reason=""):
-    """One message saying which files are missing, where they were expected, and how to place them."""
+def missing_files_message(root, names, download_hint=None, reason=""):
+    """One message saying which files are missing, where they were expected, and how to place them.
+
+    ``download_hint`` (e.g. "--download") is offered as the other way to get them; None when a
+    download was already tried or the caller has no such option.
+    """
     root = Path(root)
     raw = root / "MNIST" / "raw"
     lines = []
@@ -79,8 +83,8 @@ def missing_files_message(root, names, reason=""):
         "https://ossci-datasets.s3.amazonaws.com/mnist/ or a copy torchvision downloaded), "
         f"then: mkdir -p {raw} && cp <those files> {raw}/"
     )
-    lines.append("or pick another folder with --data-dir / the MINITORCH_RELU_DATA environment variable, "
-                 "or allow a download with --download")
+    other = "or pick another folder with --data-dir / the MINITORCH_RELU_DATA environment variable"
+    lines.append(other + (f", or allow a download with {download_hint}" if download_hint else ""))
     return "\n".join(lines)
 
 
@@ -126,7 +130,7 @@ def load_split(root=None, train=True, download=False, check_md5=True):
         paths = {name: find_file(root, name) for name in names}
         missing = [name for name, path in paths.items() if path is None]
     if missing:
-        raise MissingDataError(missing_files_message(root, missing))
+        raise MissingDataError(missing_files_message(root, missing, None if download else "download=True"))
     images = check_file(paths[names[0]], names[0], check_md5=check_md5)
     labels = check_file(paths[names[1]], names[1], check_md5=check_md5).astype(np.int64)
     return images, labels
