@@ -20,10 +20,17 @@ SUBCOMMANDS = {
 }
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, but a bad option is one line on stderr (and exit 2), not the whole usage."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="minitorch-relu", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="minitorch-relu", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"minitorch-relu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module_name, help_text) in SUBCOMMANDS.items():

@@ -603,19 +603,9 @@ def _check_save_folder(folder, resuming_from=None):
 
 
 def _load_data(args):
-    from .data import MNIST, MissingDataError, download_mnist
-    from .data.mnist import FILES, find_file, missing_files_message, resolve_root
+    from .data.mnist import load_train_and_test
 
-    # Name every missing file at once (both splits), or fetch them all in one go with --download.
-    root = resolve_root(args.data_dir)
-    if args.download:
-        download_mnist(root)
-    missing = [name for name in FILES if find_file(root, name) is None]
-    if missing:
-        raise MissingDataError(missing_files_message(root, missing, None if args.download else "--download"))
-    train_set = MNIST(args.data_dir, train=True)
-    test_set = MNIST(args.data_dir, train=False)
-    return train_set, test_set
+    return load_train_and_test(args.data_dir, download=args.download)
 
 
 def _settings(args, optimizer):

@@ -299,7 +299,7 @@ def test_corrupt_file_is_named(tmp_path, capsys):
     (["--batch-size", "0"], "argument --batch-size: must be > 0, got 0"),
     (["--batch-size", "-5"], "argument --batch-size: must be > 0, got -5"),
     (["--epochs", "ten"], "argument --epochs: expected a whole number, got 'ten'"),
-    (["--lr", "-1"], "argument --lr: must be > 0, got -1"),
+    (["--lr", "-1"], "argument --lr: must be a finite number > 0, got -1"),
     (["--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),
 ])
 def test_bad_option_values_stop_at_parsing(argv, message, capsys):

@@ -170,6 +170,8 @@ def download_mnist(root, names=None, mirrors=None, retries=3, timeout=30.0, back
     Folders this call made are removed again if they end up empty."""
     root = Path(root)
     names = list(FILES) if names is None else list(names)
+    if not names:
+        return
     folder = root / "MNIST" / "raw"
     made = _make_folder(folder)
     failed, reasons, unresolvable = [], [], set()

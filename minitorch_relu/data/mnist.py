@@ -162,3 +162,18 @@ class MNIST:
     def __repr__(self):
         split = "train" if self.train else "test"
         return f"MNIST(split={split!r}, root={str(self.root)!r}, n={len(self)})"
+
+
+def load_train_and_test(root=None, download=False, download_hint="--download"):
+    """(train MNIST, test MNIST) for a command: every missing file of both splits named in one
+    message, or all fetched at once with ``download``. ``download_hint``: how the command asks for
+    a download (offered only when none was asked for)."""
+    root = resolve_root(root)
+    if download:
+        from .download import download_mnist  # network code only when asked for
+
+        download_mnist(root, names=[name for name in FILES if find_file(root, name) is None])
+    missing = [name for name in FILES if find_file(root, name) is None]
+    if missing:
+        raise MissingDataError(missing_files_message(root, missing, None if download else download_hint))
+    return MNIST(root, train=True), MNIST(root, train=False)
