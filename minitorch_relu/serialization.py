@@ -37,7 +37,7 @@ def _host_array(value, name):
             value = np.asarray(value)
     if value.dtype.kind not in "biuf":
         raise TypeError(f"save_state: {name!r} has dtype {value.dtype}; safetensors holds numbers and booleans only")
-    return np.ascontiguousarray(value)
+    return value if value.flags.c_contiguous else value.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
 
 
 def write_atomically(path, data):

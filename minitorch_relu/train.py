@@ -36,7 +36,8 @@ class Interrupted(Exception):
     """Ctrl-C during training, acted on between two steps (so the model and optimizer are whole).
 
     ``epoch`` is the epoch it fell in and ``step`` the steps of it finished; ``costs`` the finished
-    epochs' costs and ``partial`` the epoch's partial cost sum (a 0-d array on the device).
+    epochs' costs and ``partial`` the epoch's partial cost sum (a 0-d numpy array in the model's
+    dtype; None when the epoch was finished).
     """
 
     def __init__(self, epoch, step, costs, partial):
@@ -221,7 +222,7 @@ def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, prog
             if stop is not None and stop.requested and step < batches:
                 if progress is not None:
                     progress.finish()
-                raise Interrupted(epoch, step, costs, total)
+                raise Interrupted(epoch, step, costs, np.asarray(device.to_numpy(total)))
         if progress is not None:
             progress.finish()
         cost = float(total.item()) if total is not None else float("nan")  # the epoch's one sync
@@ -697,13 +698,12 @@ def _save(args, model, optimizer, settings, position):
 def _interrupted(args, setup, stop, model, optimizer, settings, orders):
     """Ctrl-C: save at the last finished step (with --save), write the finished epochs' costs, say so; exit 130."""
     from . import checkpoint
-    from .backend import backend_of
 
     message = f"interrupted at epoch {stop.epoch}, step {stop.step}"
     try:
         if args.save and stop.partial is not None:  # mid-epoch (at an epoch's end, on_epoch has saved)
-            partial = backend_of(stop.partial).to_numpy(stop.partial)
-            _save(args, model, optimizer, settings, checkpoint.Position(stop.costs, stop.step, partial, orders.order))
+            _save(args, model, optimizer, settings,
+                  checkpoint.Position(stop.costs, stop.step, stop.partial, orders.order))
         if args.save:
             message += f"; saved in {args.save}: continue with  minitorch-relu train --resume {args.save}"
         _write_finished_costs(args, setup, stop.costs, optimizer, setup["backend"])
