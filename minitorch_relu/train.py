@@ -616,6 +616,8 @@ def _settings(args, optimizer):
 
 
 def _run_training(args, setup, data):
+    import numpy as np
+
     from . import checkpoint
     from . import random as mt_random
     from .data import DataLoader
@@ -662,7 +664,8 @@ def _run_training(args, setup, data):
     for epoch, cost in enumerate(finished, 1):  # a resumed run prints the lines printed before
         report(epoch, cost)
     try:
-        with StopOnCtrlC() as stop:
+        # Overflow on the way to nan is reported once, by NonFiniteCost, not as NumPy warnings.
+        with StopOnCtrlC() as stop, np.errstate(over="ignore", invalid="ignore"):
             costs = train(model, loader, optimizer, args.epochs, on_epoch=report_and_save, progress=progress,
                           resume=position, stop=stop)
     except Interrupted as exc:
