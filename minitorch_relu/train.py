@@ -557,6 +557,10 @@ def _resume_settings(args):
     from . import checkpoint
 
     saved = checkpoint.load(args.resume)
+    absent = [name for name in (*RESUMED_SETTINGS, "epochs") if name not in saved.settings]
+    if absent:
+        raise checkpoint.CheckpointError(f"{args.resume}: the checkpoint does not record the run's "
+                                         f"{', '.join(absent)} (it was not written by train --save)")
     defaults = vars(_default_args())
     for name in RESUMED_SETTINGS:
         given, kept = getattr(args, name), saved.settings[name]

@@ -335,6 +335,9 @@ def test_save_and_resume_flags_are_checked_before_any_work(tmp_path, capsys):
     mt.manual_seed(0)
     model = build_model("softmax")
     opt = mt.optim.Adam(model.parameters(), lr=0.01)
+    checkpoint.save(tmp_path / "api", model, opt, {"model": "softmax"}, checkpoint.Position([1.0]))
+    code, _, err = _run(["train", *none, "--resume", str(tmp_path / "api")], capsys)
+    assert code == 2 and "does not record the run's dtype, optimizer, lr" in err and err.count("\n") == 1
     settings = {"model": "softmax", "dtype": "float32", "optimizer": "Adam", "lr": 0.01, "optim_args": "",
                 "batch_size": 100, "seed": 777, "subset": None, "epochs": 4}
     checkpoint.save(tmp_path / "run", model, opt, settings, checkpoint.Position([1.0, 0.5]))
