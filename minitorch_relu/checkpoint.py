@@ -6,7 +6,8 @@
     DIR/training_state.safetensors   everything resuming needs, in one file: the model again, the
                                      optimizer's state, the generator's state, the epoch and step
                                      reached, the costs so far and the run's settings; mid-epoch also
-                                     the epoch's sample order and its partial cost sum
+                                     the epoch's sample order (as the generator state it was drawn
+                                     from) and its partial cost sum
 
 Both are rewritten after every epoch (and at Ctrl-C), each atomically (serialization.write_atomically):
 a crash leaves the previous whole file, never a half-written one. The state file holds its own copy
@@ -14,6 +15,12 @@ of the model, so it is complete by itself even if a crash falls between the two 
 
 Resuming is exact, bit for bit: the same weights, optimizer state and generator state, and the same
 order of the remaining samples, so the resumed run computes what the uninterrupted run computes.
+
+The epoch's order is kept as the generator's state just before the DataLoader drew it: a resumed
+run sets that state back, lets the same DataLoader draw the same order again, skips the batches
+already done, and then puts the generator where it was at the save. So the loader stays the plain
+``DataLoader(shuffle=True)`` of the lesson, and whatever it draws from the generator each epoch
+(torch's loader draws a worker seed, then the sampler's seed) is replayed as it was.
 """
 
 import json
@@ -34,15 +41,16 @@ CheckpointError = serialization.CheckpointError
 class Position:
     """Where a run stands: the finished epochs' costs and, inside the next epoch, the steps done.
 
-    Mid-epoch (``step`` > 0) it also holds the epoch's sample order and the partial cost sum (a 0-d
-    array in the model's dtype, as the training loop accumulates it).
+    Mid-epoch (``step`` > 0) it also holds the partial cost sum (a 0-d array in the model's dtype,
+    as the training loop accumulates it) and ``epoch_rng_state``, the generator's state just before
+    the epoch's order was drawn (see the module docstring).
     """
 
-    def __init__(self, costs=(), step=0, partial=None, order=None):
+    def __init__(self, costs=(), step=0, partial=None, epoch_rng_state=None):
         self.costs = [float(c) for c in costs]
         self.step = int(step)
         self.partial = partial
-        self.order = order
+        self.epoch_rng_state = epoch_rng_state
 
     @property
     def epochs_done(self):
@@ -54,37 +62,41 @@ class Position:
         return f"the end of epoch {self.epochs_done}"
 
 
-# ----- each epoch's order, kept so that a checkpoint can store it -------------------------------------
-def draw_epoch_order(n):
-    """The order of ``n`` samples for one epoch, drawn from the engine's generator exactly as
-    DataLoader(shuffle=True) draws it (it is such a loader, over the indices 0..n-1)."""
-    from .data import DataLoader
+class ReplayableEpochs:
+    """The loader's epochs, each remembering the generator state it started from (``epoch_rng_state``).
 
-    indices = np.arange(n)
-    _, order = next(iter(DataLoader((indices, indices), batch_size=n, shuffle=True, flatten=False)))
-    return order.numpy()
+    Resuming mid-epoch (``position.step`` > 0), the first epoch is replayed: the generator is set to
+    that epoch's starting state, the loader draws the same order again, the ``step`` batches already
+    done are skipped, and the generator is put back to ``now_rng_state`` (its state at the save) before
+    the first new batch. Every later epoch is the loader's own.
+    """
 
-
-class EpochOrder:
-    """A DataLoader sampler: each ``iter()`` draws a new epoch's order (see draw_epoch_order) and
-    remembers it. Resuming mid-epoch, the first ``iter()`` instead replays the saved order from the
-    first sample not yet seen."""
-
-    def __init__(self, n, resume_order=None, resume_at=0):
-        self.n = n
-        self.order = None
-        self._pending = None if resume_order is None else (np.asarray(resume_order, dtype=np.int64), int(resume_at))
-
-    def __iter__(self):
-        if self._pending is not None:
-            self.order, start = self._pending
-            self._pending = None
-        else:
-            self.order, start = draw_epoch_order(self.n), 0
-        return iter(self.order[start:])
+    def __init__(self, loader, position=None, now_rng_state=None):
+        self.loader = loader
+        self.epoch_rng_state = None
+        self._replay = None
+        if position is not None and position.step:
+            self._replay = (position.epoch_rng_state, position.step, now_rng_state)
 
     def __len__(self):
-        return self.n
+        return len(self.loader)
+
+    def __iter__(self):
+        from .random import get_rng_state, set_rng_state
+
+        if self._replay is None:
+            self.epoch_rng_state = get_rng_state()
+            yield from self.loader
+            return
+        start_state, done, now_state = self._replay
+        self._replay = None
+        set_rng_state(start_state)
+        self.epoch_rng_state = start_state
+        batches = iter(self.loader)
+        for _ in range(done):  # the order is drawn on the first batch; these were trained on already
+            next(batches)
+        set_rng_state(now_state)
+        yield from batches
 
 
 # ----- saving -----------------------------------------------------------------------------------------
@@ -99,7 +111,7 @@ def save(folder, model, optimizer, settings, position):
     optimizer_description = serialization.pack_tree(optimizer.state_dict(), "optimizer", tensors)
     tensors["rng_state"] = np.asarray(get_rng_state(), dtype=np.uint8)
     if position.step:
-        tensors["epoch.order"] = np.asarray(position.order, dtype=np.int64)
+        tensors["epoch.rng_state"] = np.asarray(position.epoch_rng_state, dtype=np.uint8)
         tensors["epoch.partial_cost"] = np.asarray(position.partial)
     info = {"format": FORMAT, "settings": settings, "costs": position.costs, "step": position.step,
             "optimizer": optimizer_description}
@@ -144,7 +156,7 @@ def load(folder):
         step = int(info["step"])
         position = Position(info["costs"], step,
                             tensors["epoch.partial_cost"] if step else None,
-                            tensors["epoch.order"] if step else None)
+                            tensors["epoch.rng_state"] if step else None)
         model_state = {name[len("model."):]: value for name, value in tensors.items() if name.startswith("model.")}
         return Checkpoint(folder, info["settings"], position, model_state, optimizer_state, tensors["rng_state"])
     except (KeyError, ValueError, TypeError) as exc:

@@ -182,7 +182,7 @@ def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, prog
     where it first did (the running cost of each step is kept on the device and read only then).
     ``resume`` (a checkpoint.Position) continues a run: its finished epochs are not run again, and
     a partly done epoch continues from its step and partial sum; the loader must then give only
-    that epoch's remaining batches (checkpoint.EpochOrder does). ``stop``: an object whose
+    that epoch's remaining batches (checkpoint.ReplayableEpochs does). ``stop``: an object whose
     ``requested`` turns true on Ctrl-C (StopOnCtrlC); the loop then raises Interrupted after the
     step in progress.
     """
@@ -637,12 +637,8 @@ def _run_training(args, setup, data):
     position = saved.position if saved is not None else None
 
     mt_random.manual_seed(args.seed)
-    # Each epoch's order is drawn as DataLoader(shuffle=True) draws it, and kept: a checkpoint taken
-    # mid-epoch stores it, and a resumed run replays the rest of it.
-    orders = checkpoint.EpochOrder(len(labels), *((position.order, position.step * args.batch_size)
-                                                  if position is not None and position.step else ()))
     try:
-        loader = DataLoader((images, labels), batch_size=args.batch_size, drop_last=True, sampler=orders,
+        loader = DataLoader((images, labels), batch_size=args.batch_size, shuffle=True, drop_last=True,
                             backend=backend, dtype=args.dtype)
     except ValueError as exc:
         raise UsageError(f"--batch-size {args.batch_size}: {exc}") from None
@@ -652,6 +648,9 @@ def _run_training(args, setup, data):
     if saved is not None:
         saved.restore(model, optimizer)  # weights, optimizer state, and the generator where it was
         print(f"resuming the run saved in {args.resume} from {position.describe()}", file=sys.stderr)
+    # Each epoch remembers the generator state its order was drawn from: a mid-epoch checkpoint
+    # stores it, and a resumed run replays that epoch's order from it.
+    epochs = checkpoint.ReplayableEpochs(loader, position, saved.rng_state if saved is not None else None)
 
     progress = Progress(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
 
@@ -670,10 +669,10 @@ def _run_training(args, setup, data):
     try:
         # Overflow on the way to nan is reported once, by NonFiniteCost, not as NumPy warnings.
         with StopOnCtrlC() as stop, np.errstate(over="ignore", invalid="ignore"):
-            costs = train(model, loader, optimizer, args.epochs, on_epoch=report_and_save, progress=progress,
+            costs = train(model, epochs, optimizer, args.epochs, on_epoch=report_and_save, progress=progress,
                           resume=position, stop=stop)
     except Interrupted as exc:
-        return _interrupted(args, setup, exc, model, optimizer, settings, orders)
+        return _interrupted(args, setup, exc, model, optimizer, settings, epochs)
     except NonFiniteCost as exc:
         _write_finished_costs(args, setup, exc.costs, optimizer, backend)
         return _fail(f"{exc}: training diverged; try a smaller --lr (it is {args.lr})", 1)
@@ -702,7 +701,7 @@ def _save(args, model, optimizer, settings, position):
         raise OutputError(f"could not save the checkpoint in {args.save}: {exc.strerror or exc}") from None
 
 
-def _interrupted(args, setup, stop, model, optimizer, settings, orders):
+def _interrupted(args, setup, stop, model, optimizer, settings, epochs):
     """Ctrl-C: save at the last finished step (with --save), write the finished epochs' costs, say so; exit 130."""
     from . import checkpoint
 
@@ -710,7 +709,7 @@ def _interrupted(args, setup, stop, model, optimizer, settings, orders):
     try:
         if args.save and stop.partial is not None:  # mid-epoch (at an epoch's end, on_epoch has saved)
             _save(args, model, optimizer, settings,
-                  checkpoint.Position(stop.costs, stop.step, stop.partial, orders.order))
+                  checkpoint.Position(stop.costs, stop.step, stop.partial, epochs.epoch_rng_state))
         if args.save:
             message += f"; saved in {args.save}: continue with  minitorch-relu train --resume {args.save}"
         _write_finished_costs(args, setup, stop.costs, optimizer, setup["backend"])

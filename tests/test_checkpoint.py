@@ -164,14 +164,28 @@ def _data(n=240, seed=0):
     return x, (x[:, :10].argmax(axis=1)).astype(np.int64)
 
 
-def test_epoch_order_draws_what_a_shuffling_loader_draws():
+def test_replayable_epochs_are_the_loaders_and_replay_the_rest_of_an_epoch():
     x, y = _data(90)
     mt.manual_seed(11)
-    expected = [batch_y.numpy() for _ in range(2) for _, batch_y in DataLoader((x, y), batch_size=30, shuffle=True)]
+    plain = [batch_y.numpy() for _ in range(2) for _, batch_y in DataLoader((x, y), batch_size=20, shuffle=True)]
     mt.manual_seed(11)
-    loader = DataLoader((x, y), batch_size=30, sampler=checkpoint.EpochOrder(90))
-    got = [batch_y.numpy() for _ in range(2) for _, batch_y in loader]
-    assert all(np.array_equal(a, b) for a, b in zip(got, expected)) and len(got) == 6
+    epochs = checkpoint.ReplayableEpochs(DataLoader((x, y), batch_size=20, shuffle=True))
+    assert len(epochs) == 5
+    seen = [batch_y.numpy() for _, batch_y in epochs]
+    epoch2_start = mt.random.get_rng_state()
+    seen += [batch_y.numpy() for _, batch_y in epochs]
+    assert len(seen) == 10 and all(np.array_equal(a, b) for a, b in zip(seen, plain))  # nothing changed
+    assert np.array_equal(epochs.epoch_rng_state, epoch2_start)
+    after = mt.random.get_rng_state()
+
+    # Resume after step 2 of epoch 2: the generator is elsewhere; the replay gives batches 3..5 of epoch 2.
+    mt.manual_seed(12345)
+    replay = checkpoint.ReplayableEpochs(DataLoader((x, y), batch_size=20, shuffle=True),
+                                         checkpoint.Position([1.0], 2, np.float32(0), epoch2_start), after)
+    rest = [batch_y.numpy() for _, batch_y in replay]
+    assert len(rest) == 3 and all(np.array_equal(a, b) for a, b in zip(rest, plain[7:]))
+    assert np.array_equal(mt.random.get_rng_state(), after)  # and the generator is where it was at the save
+    assert np.array_equal(replay.epoch_rng_state, epoch2_start)
 
 
 @pytest.mark.parametrize("optimizer, options", [("Adam", {"lr": 0.01}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
@@ -180,15 +194,14 @@ def test_resume_mid_epoch_equals_the_uninterrupted_run(tmp_path, backend, optimi
     x, y = _data()
     epochs, batch = 3, 40  # 6 steps an epoch
 
-    def setup():
+    def setup(position=None, now_rng_state=None):
         mt.manual_seed(4)
-        orders = checkpoint.EpochOrder(len(y))
         model = build_model("mlp", backend=backend)
         opt = getattr(mt.optim, optimizer)(model.parameters(), **options)
-        return orders, model, opt
+        loader = DataLoader((x, y), batch_size=batch, shuffle=True, drop_last=True, backend=backend)
+        return checkpoint.ReplayableEpochs(loader, position, now_rng_state), model, opt
 
-    orders, model, opt = setup()
-    loader = DataLoader((x, y), batch_size=batch, drop_last=True, sampler=orders, backend=backend)
+    loader, model, opt = setup()
     straight = train(model, loader, opt, epochs)
     final = model.state_dict()
 
@@ -207,8 +220,7 @@ def test_resume_mid_epoch_equals_the_uninterrupted_run(tmp_path, backend, optimi
         def requested(self):
             return self.steps >= self.after
 
-    orders, model, opt = setup()
-    loader = DataLoader((x, y), batch_size=batch, drop_last=True, sampler=orders, backend=backend)
+    loader, model, opt = setup()
     from minitorch_relu.train import Interrupted
 
     with pytest.raises(Interrupted) as info:
@@ -217,15 +229,13 @@ def test_resume_mid_epoch_equals_the_uninterrupted_run(tmp_path, backend, optimi
     assert (stop.epoch, stop.step, len(stop.costs)) == (2, 4, 1)
     assert isinstance(stop.partial, np.ndarray) and stop.partial.dtype == np.float32
     checkpoint.save(tmp_path, model, opt, {"model": "mlp"},
-                    checkpoint.Position(stop.costs, 4, stop.partial, orders.order))
+                    checkpoint.Position(stop.costs, 4, stop.partial, loader.epoch_rng_state))
     mt.manual_seed(999)  # the generator moves on; the checkpoint must bring it back
 
     saved = checkpoint.load(tmp_path)
     assert saved.position.step == 4 and saved.position.costs == stop.costs
-    _, model2, opt2 = setup()
+    loader2, model2, opt2 = setup(saved.position, saved.rng_state)
     saved.restore(model2, opt2)
-    orders2 = checkpoint.EpochOrder(len(y), saved.position.order, 4 * batch)
-    loader2 = DataLoader((x, y), batch_size=batch, drop_last=True, sampler=orders2, backend=backend)
     resumed = train(model2, loader2, opt2, epochs, resume=saved.position)
     assert resumed == straight  # bit for bit: floats compared with ==
     for name, value in model2.state_dict().items():
@@ -298,7 +308,7 @@ def test_ctrl_c_saves_at_the_last_finished_step_and_the_resume_is_exact(tmp_path
 
     saved = checkpoint.load(run_dir)
     assert (saved.position.epochs_done, saved.position.step) == (1, 5)
-    assert sorted(saved.position.order) == list(range(1200))
+    assert saved.position.epoch_rng_state.dtype == np.uint8 and saved.position.partial.dtype == np.float32
     code, resumed, _ = _run(["train", "--data-dir", str(SHARED), "--resume", str(run_dir), "--quiet"], capsys)
     assert code == 0 and resumed == straight
 
