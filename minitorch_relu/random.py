@@ -24,3 +24,25 @@ def generator():
     if _generator is None:
         _generator = np.random.default_rng()
     return _generator
+
+
+# --- provisional get/set_rng_state (replaced by the gen branch) ---
+def get_rng_state():
+    """The default generator's state as a 1-D uint8 array (as torch.get_rng_state gives a ByteTensor)."""
+    import json
+
+    state = json.dumps(generator().bit_generator.state)  # PCG64's state: a few big Python ints
+    return np.frombuffer(state.encode("ascii"), dtype=np.uint8).copy()
+
+
+def set_rng_state(state):
+    """Restore the default generator to a state that get_rng_state returned."""
+    import json
+
+    global _generator
+    array = np.asarray(state)
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise TypeError(f"set_rng_state takes a 1-D uint8 array, got {array.dtype} of shape {array.shape}")
+    restored = np.random.default_rng()
+    restored.bit_generator.state = json.loads(array.tobytes().decode("ascii"))
+    _generator = restored

@@ -14,6 +14,7 @@ make_optimizer, train, evaluate.
 Module-level imports stay light (the CLI imports this module just to build its --help).
 """
 
+import math
 import random
 import sys
 
@@ -29,6 +30,27 @@ class UsageError(Exception):
 
 class OutputError(Exception):
     """A result file that could not be written."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C during training, acted on between two steps (so the model and optimizer are whole).
+
+    ``epoch`` is the epoch it fell in and ``step`` the steps of it finished; ``costs`` the finished
+    epochs' costs and ``partial`` the epoch's partial cost sum (a 0-d numpy array in the model's
+    dtype; None when the epoch was finished).
+    """
+
+    def __init__(self, epoch, step, costs, partial):
+        super().__init__(f"interrupted at epoch {epoch}, step {step}")
+        self.epoch, self.step, self.costs, self.partial = epoch, step, costs, partial
+
+
+class NonFiniteCost(Exception):
+    """The cost became nan or inf: training diverged (most often a learning rate far too large)."""
+
+    def __init__(self, epoch, step, cost, costs):
+        super().__init__(f"the cost became {cost} at epoch {epoch}, step {step}")
+        self.epoch, self.step, self.cost, self.costs = epoch, step, cost, costs
 
 
 # ----- model and optimizer ----------------------------------------------------------------------
@@ -91,6 +113,8 @@ def parse_optim_args(text):
         raise UsageError(f"--optim-args {text!r}: expected key=value pairs separated by commas") from None
     if call.args or any(kw.arg is None for kw in call.keywords):
         raise UsageError(f"--optim-args {text!r}: every item must be key=value")
+    if any(kw.arg == "lr" for kw in call.keywords):
+        raise UsageError(f"--optim-args {text!r}: give the learning rate with --lr, not in --optim-args")
     values = {}
     for kw in call.keywords:
         try:
@@ -145,7 +169,8 @@ def _uses_closure(optimizer):
     return type(optimizer).__name__ == "LBFGS"
 
 
-def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, progress=None, after_backward=None):
+def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, progress=None, *,
+          after_backward=None, resume=None, stop=None):
     """Train for ``epochs``; returns each epoch's average cost (floats), as the lesson computes it.
 
     The cost is accumulated on the device, ``avg += loss / batches`` in the model's dtype exactly as
@@ -153,18 +178,32 @@ def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, prog
     the model's work and nothing more (no host synchronisation).
     ``on_epoch(epoch, cost)`` is called after each epoch (epoch counted from 1), ``after_backward()``
     after each step's backward, before the optimizer's step (viz.GradStats reads the gradients there).
+
+    A cost that becomes nan or inf raises NonFiniteCost at the end of its epoch, naming the step
+    where it first did (the running cost of each step is kept on the device and read only then).
+    ``resume`` (a checkpoint.Position) continues a run: its finished epochs are not run again, and
+    a partly done epoch continues from its step and partial sum; the loader must then give only
+    that epoch's remaining batches (checkpoint.ReplayableEpochs does). ``stop``: an object whose
+    ``requested`` turns true on Ctrl-C (StopOnCtrlC); the loop then raises Interrupted after the
+    step in progress.
     """
+    import numpy as np
+
+    from .backend import backend_of
     from .nn import CrossEntropyLoss
 
     loss_fn = loss_fn if loss_fn is not None else CrossEntropyLoss()
     batches = len(loader)
     closure_mode = _uses_closure(optimizer)
-    costs = []
-    for epoch in range(1, epochs + 1):
-        total = None
+    costs = list(resume.costs) if resume is not None else []
+    for epoch in range(len(costs) + 1, epochs + 1):
+        total, first_step = None, 1
+        if resume is not None and resume.step and epoch == resume.epochs_done + 1:
+            total, first_step = resume.partial, resume.step + 1
+        running = None  # the cost after each step, on the device
         if progress is not None:
             progress.start(f"epoch {epoch}/{epochs}", batches)
-        for step, (x, y) in enumerate(loader, 1):
+        for step, (x, y) in enumerate(loader, first_step):
             if closure_mode:
                 loss = _closure_step(model, optimizer, loss_fn, x, y, after_backward)
             else:
@@ -175,16 +214,62 @@ def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, prog
                     after_backward()
                 optimizer.step()
             share = loss.data / batches
+            if running is None:  # the epoch's first step here: its buffers go where the loss is
+                device = backend_of(loss.data)
+                running = device.xp.zeros(batches, dtype=share.dtype)
+                total = None if total is None else device.asarray(total)  # a resumed partial sum
             total = share if total is None else total + share
+            running[step - 1] = total
             if progress is not None:
                 progress.update(step)
+            if stop is not None and stop.requested and step < batches:
+                if progress is not None:
+                    progress.finish()
+                raise Interrupted(epoch, step, costs, np.asarray(device.to_numpy(total)))
         if progress is not None:
             progress.finish()
         cost = float(total.item()) if total is not None else float("nan")  # the epoch's one sync
+        if running is not None and not math.isfinite(cost):
+            bad = ~np.isfinite(backend_of(running).to_numpy(running)[first_step - 1:])
+            raise NonFiniteCost(epoch, first_step + int(np.argmax(bad)), cost, costs)
         costs.append(cost)
         if on_epoch is not None:
             on_epoch(epoch, cost)
+        if stop is not None and stop.requested:
+            raise Interrupted(epoch, batches, costs, None)
     return costs
+
+
+class StopOnCtrlC:
+    """While active (``with StopOnCtrlC() as stop:``), Ctrl-C only sets ``stop.requested``: the
+    training loop stops after the step in progress, so nothing is left half-updated. A second
+    Ctrl-C interrupts at once. Outside the main thread (where no signal handler can be set) it
+    does nothing."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        return False
 
 
 def _closure_step(model, optimizer, loss_fn, x, y, after_backward=None):
@@ -271,22 +356,29 @@ def _check_output_path(path, option, suffixes):
 
 
 def write_costs(path, costs, info=None):
-    """Per-epoch costs as JSON ({..., "costs": [...]}) or CSV (epoch,cost), chosen by the suffix."""
+    """Per-epoch costs as JSON ({..., "costs": [...]}) or CSV (epoch,cost), chosen by the suffix.
+
+    Written atomically (a temporary file renamed into place): never a half-written file."""
     import csv
+    import io
     import json
     from pathlib import Path
+
+    from .serialization import write_atomically
 
     path = Path(path)
     if path.suffix.lower() == ".json":
         record = dict(info or {})
         record["costs"] = list(costs)
-        path.write_text(json.dumps(record, indent=2) + "\n")
+        text = json.dumps(record, indent=2) + "\n"
     else:
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["epoch", "cost"])
-            for epoch, cost in enumerate(costs, 1):
-                writer.writerow([epoch, repr(cost)])
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow(["epoch", "cost"])
+        for epoch, cost in enumerate(costs, 1):
+            writer.writerow([epoch, repr(cost)])
+        text = buffer.getvalue()
+    write_atomically(path, text.encode())
 
 
 def _import_pyplot():
@@ -337,8 +429,24 @@ def _positive_float(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    if not 0 < value < math.inf:  # nan fails too
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+SEED_RANGE = (0, 2**64 - 1)  # torch.manual_seed's non-negative range; every generator here takes it
+
+
+def _seed(text):
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    low, high = SEED_RANGE
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must lie in {low}..{high}, got {value}")
     return value
 
 
@@ -352,13 +460,16 @@ def add_arguments(parser):
                         help="any optimizer of minitorch_relu.optim, by name, case-insensitive (default: Adam)")
     parser.add_argument("--optim-args", default="", metavar="KEY=VALUE,...",
                         help="more optimizer arguments as Python literals, e.g. 'betas=(0.9, 0.99),eps=1e-6'")
-    parser.add_argument("--seed", type=int, default=777, help="seeds weights, shuffling and the sample shown (default: 777)")
+    parser.add_argument("--seed", type=_seed, default=777,
+                        help="seeds weights, shuffling and the sample shown, 0..2**64-1 (default: 777)")
     parser.add_argument("--backend", default="numpy", type=str.lower, choices=BACKENDS, help="default: numpy")
     parser.add_argument("--dtype", default="float32", type=str.lower, choices=DTYPES, help="default: float32")
     parser.add_argument("--data-dir", default=None,
                         help="MNIST folder: torchvision's <dir>/MNIST/raw/ or a flat folder of the IDX files, plain "
                              "or .gz (default: $MINITORCH_RELU_DATA, else MNIST_data/)")
     parser.add_argument("--download", action="store_true", help="download missing MNIST files from the standard mirrors")
+    parser.add_argument("--subset", type=_positive_int, default=None, metavar="N",
+                        help="train on the first N training images only (default: all 60000)")
     parser.add_argument("--raw-test-pixels", action="store_true",
                         help="evaluate on raw 0..255 test pixels, the lesson's quirk (default: scaled to [0, 1])")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -367,6 +478,15 @@ def add_arguments(parser):
     parser.add_argument("--grad-stats", metavar="FILE.png|FILE.csv",
                         help="record each Linear layer's gradient norm and the share of ReLU outputs that were 0, "
                              "per epoch: plot them (.png, needs matplotlib) or write the numbers (.csv)")
+    parser.add_argument("--save", metavar="DIR",
+                        help="after every epoch (and at Ctrl-C) save DIR/model.safetensors and what resuming needs")
+    parser.add_argument("--resume", metavar="DIR",
+                        help="continue the run saved in DIR (its settings; --epochs may raise the total); "
+                             "keeps saving there unless --save names another folder")
+
+
+# Settings a resumed run takes from its checkpoint: a flag given with another value is refused.
+RESUMED_SETTINGS = ("model", "dtype", "optimizer", "lr", "optim_args", "batch_size", "seed", "subset")
 
 
 def _fail(message, code):
@@ -375,23 +495,31 @@ def _fail(message, code):
 
 
 def run(args):
-    """The lesson's program. Exit codes: 0 done, 2 bad options, 1 bad data or a failed write."""
+    """The lesson's program. Exit codes: 0 done, 2 bad options, 1 bad data, a failed write or a
+    diverged run, 130 Ctrl-C."""
+    from .checkpoint import CheckpointError
     from .data import DataError
 
     try:
-        setup = _prepare(args)
-    except UsageError as exc:
-        return _fail(str(exc), 2)
-    try:
-        data = _load_data(args)
-    except DataError as exc:
-        return _fail(str(exc), 1)
-    try:
-        return _run_training(args, setup, data)
-    except UsageError as exc:  # e.g. a batch size larger than the data set
-        return _fail(str(exc), 2)
-    except OutputError as exc:
-        return _fail(str(exc), 1)
+        try:
+            setup = _prepare(args)
+        except UsageError as exc:
+            return _fail(str(exc), 2)
+        except CheckpointError as exc:
+            return _fail(f"--resume: {exc}", 2)
+        try:
+            data = _load_data(args)
+        except DataError as exc:
+            return _fail(str(exc), 1)
+        try:
+            return _run_training(args, setup, data)
+        except UsageError as exc:  # e.g. a batch size larger than the data set
+            return _fail(str(exc), 2)
+        except OutputError as exc:
+            return _fail(str(exc), 1)
+    except KeyboardInterrupt:  # Ctrl-C outside the training loop (reading data, evaluating)
+        print("minitorch-relu train: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # stdout closed early (`... | head`): stop quietly, as command-line tools do
         import os
 
@@ -403,10 +531,12 @@ def _prepare(args):
     """Check every option before any data is read or any state changes."""
     from .backend import get_backend
 
+    checkpoint = _resume_settings(args) if args.resume else None
     optim_options = parse_optim_args(args.optim_args)
     if optimizer_class(args.optimizer).__name__ == "SparseAdam":
         raise UsageError("SparseAdam updates only the rows a sparse gradient touches (nn.Embedding(sparse=True)); "
                          "the lesson's models are dense Linear layers, so use Adam (or another optimizer)")
+    _check_optimizer_arguments(args, optim_options)
     if args.costs_out:
         _check_output_path(args.costs_out, "--costs-out", COST_FORMATS)
     if args.plot:
@@ -420,43 +550,123 @@ def _prepare(args):
             if importlib.util.find_spec("matplotlib") is None:
                 raise UsageError("--grad-stats FILE.png needs matplotlib, which is not installed: "
                                  "pip install 'minitorch_relu[plot]' (or write FILE.csv)")
+    if args.save:
+        _check_save_folder(args.save, resuming_from=args.resume)
     try:
         backend = get_backend(args.backend)
     except RuntimeError as exc:  # no CuPy, or no CUDA device
         raise UsageError(str(exc)) from None
-    return {"optim_options": optim_options, "backend": backend}
+    return {"optim_options": optim_options, "backend": backend, "checkpoint": checkpoint}
+
+
+def _check_optimizer_arguments(args, optim_options):
+    """Make the optimizer once on a stand-in parameter: a bad name or value fails now, not after the data is read."""
+    import numpy as np
+
+    from .nn import Parameter
+
+    make_optimizer(args.optimizer, [Parameter(np.zeros(1, dtype=args.dtype))], lr=args.lr, **optim_options)
+
+
+def _resume_settings(args):
+    """Read the checkpoint in --resume; the run's settings come from it (flags that disagree are refused)."""
+    from . import checkpoint
+
+    saved = checkpoint.load(args.resume)
+    absent = [name for name in (*RESUMED_SETTINGS, "epochs") if name not in saved.settings]
+    if absent:
+        raise checkpoint.CheckpointError(f"{args.resume}: the checkpoint does not record the run's "
+                                         f"{', '.join(absent)} (it was not written by train --save)")
+    defaults = vars(_default_args())
+    for name in RESUMED_SETTINGS:
+        given, kept = getattr(args, name), saved.settings[name]
+        if given != defaults[name] and given != kept:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"--resume continues the saved run, whose {flag} is {kept!r}; {flag} {given!r} "
+                             "would change it (leave the flag out, or start a new run)")
+        setattr(args, name, kept)
+    if args.epochs == defaults["epochs"]:
+        args.epochs = saved.settings["epochs"]
+    if args.epochs < saved.position.epochs_done:
+        raise UsageError(f"--epochs {args.epochs}: the saved run has already finished "
+                         f"{saved.position.epochs_done} epochs")
+    if not args.save:
+        args.save = args.resume  # keep saving where the run lives
+    return saved
+
+
+def _default_args():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args([])
+
+
+def _check_save_folder(folder, resuming_from=None):
+    import os
+    from pathlib import Path
+
+    from .checkpoint import MODEL_FILE, STATE_FILE
+
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--save {folder!r} is a file, not a folder")
+    parent = path if path.is_dir() else path.parent
+    if not parent.is_dir():
+        raise UsageError(f"--save {folder!r}: the folder {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"--save {folder!r}: no permission to write there")
+    same_run = resuming_from is not None and path.resolve() == Path(resuming_from).resolve()
+    if not same_run and ((path / STATE_FILE).exists() or (path / MODEL_FILE).exists()):
+        raise UsageError(f"--save {folder!r} already holds a checkpoint; continue it with --resume {folder}, "
+                         "or save into another folder")
 
 
 def _load_data(args):
-    from .data import MNIST, MissingDataError, download_mnist
-    from .data.mnist import FILES, find_file, missing_files_message, resolve_root
+    from .data.mnist import load_train_and_test
 
-    # Name every missing file at once (both splits), or fetch them all in one go with --download.
-    root = resolve_root(args.data_dir)
-    if args.download:
-        download_mnist(root)
-    missing = [name for name in FILES if find_file(root, name) is None]
-    if missing:
-        raise MissingDataError(missing_files_message(root, missing))
-    train_set = MNIST(args.data_dir, train=True, download=args.download)
-    test_set = MNIST(args.data_dir, train=False, download=args.download)
-    return train_set, test_set
+    return load_train_and_test(args.data_dir, download=args.download)
+
+
+def _settings(args, optimizer):
+    return {"model": args.model, "dtype": args.dtype, "optimizer": type(optimizer).__name__, "lr": args.lr,
+            "optim_args": args.optim_args, "batch_size": args.batch_size, "seed": args.seed,
+            "subset": args.subset, "epochs": args.epochs}
 
 
 def _run_training(args, setup, data):
+    import numpy as np
+
+    from . import checkpoint
     from . import random as mt_random
     from .data import DataLoader
 
     train_set, test_set = data
+    images, labels = train_set.images, train_set.labels
+    if args.subset is not None:
+        if args.subset > len(labels):
+            raise UsageError(f"--subset {args.subset}: the training set has {len(labels)} images")
+        images, labels = images[:args.subset], labels[:args.subset]
     backend = setup["backend"]
+    saved = setup["checkpoint"]
+    position = saved.position if saved is not None else None
+
     mt_random.manual_seed(args.seed)
     try:
-        loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=True,
+        loader = DataLoader((images, labels), batch_size=args.batch_size, shuffle=True, drop_last=True,
                             backend=backend, dtype=args.dtype)
     except ValueError as exc:
         raise UsageError(f"--batch-size {args.batch_size}: {exc}") from None
     model = build_model(args.model, args.dtype, backend)
     optimizer = make_optimizer(args.optimizer, model.parameters(), lr=args.lr, **setup["optim_options"])
+    settings = _settings(args, optimizer)
+    if saved is not None:
+        saved.restore(model, optimizer)  # weights, optimizer state, and the generator where it was
+        print(f"resuming the run saved in {args.resume} from {position.describe()}", file=sys.stderr)
+    # Each epoch remembers the generator state its order was drawn from: a mid-epoch checkpoint
+    # stores it, and a resumed run replays that epoch's order from it.
+    epochs = checkpoint.ReplayableEpochs(loader, position, saved.rng_state if saved is not None else None)
 
     progress = Progress(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
 
@@ -468,11 +678,32 @@ def _run_training(args, setup, data):
         from .viz import GradStats
 
         grad_stats = GradStats(model)
-        report = _also_ending_epoch(report, grad_stats)
-    costs = train(model, loader, optimizer, args.epochs, on_epoch=report, progress=progress,
-                  after_backward=grad_stats.after_backward if grad_stats is not None else None)
-    if grad_stats is not None:
-        grad_stats.close()
+
+    def report_and_save(epoch, cost):
+        report(epoch, cost)
+        finished.append(cost)
+        if grad_stats is not None:
+            grad_stats.end_epoch(epoch)
+        if args.save:
+            _save(args, model, optimizer, settings, checkpoint.Position(finished))
+
+    finished = list(position.costs) if position is not None else []
+    for epoch, cost in enumerate(finished, 1):  # a resumed run prints the lines printed before
+        report(epoch, cost)
+    try:
+        # Overflow on the way to nan is reported once, by NonFiniteCost, not as NumPy warnings.
+        with StopOnCtrlC() as stop, np.errstate(over="ignore", invalid="ignore"):
+            costs = train(model, epochs, optimizer, args.epochs, on_epoch=report_and_save, progress=progress,
+                          after_backward=grad_stats.after_backward if grad_stats is not None else None,
+                          resume=position, stop=stop)
+    except Interrupted as exc:
+        return _interrupted(args, setup, exc, model, optimizer, settings, epochs)
+    except NonFiniteCost as exc:
+        _write_finished_costs(args, setup, exc.costs, optimizer, backend)
+        return _fail(f"{exc}: training diverged; try a smaller --lr (it is {args.lr})", 1)
+    finally:
+        if grad_stats is not None:
+            grad_stats.close()
     print("Learning finished")
 
     accuracy = evaluate(model, test_set.images, test_set.labels, args.dtype, backend, args.raw_test_pixels)
@@ -489,21 +720,51 @@ def _run_training(args, setup, data):
     return 0
 
 
-def _also_ending_epoch(report, grad_stats):
-    def report_and_record(epoch, cost):
-        report(epoch, cost)
-        grad_stats.end_epoch(epoch)
+def _save(args, model, optimizer, settings, position):
+    from . import checkpoint
 
-    return report_and_record
+    try:
+        checkpoint.save(args.save, model, optimizer, settings, position)
+    except OSError as exc:
+        raise OutputError(f"could not save the checkpoint in {args.save}: {exc.strerror or exc}") from None
+
+
+def _interrupted(args, setup, stop, model, optimizer, settings, epochs):
+    """Ctrl-C: save at the last finished step (with --save), write the finished epochs' costs, say so; exit 130."""
+    from . import checkpoint
+
+    message = f"interrupted at epoch {stop.epoch}, step {stop.step}"
+    try:
+        if args.save and stop.partial is not None:  # mid-epoch (at an epoch's end, on_epoch has saved)
+            _save(args, model, optimizer, settings,
+                  checkpoint.Position(stop.costs, stop.step, stop.partial, epochs.epoch_rng_state))
+        if args.save:
+            message += f"; saved in {args.save}: continue with  minitorch-relu train --resume {args.save}"
+        _write_finished_costs(args, setup, stop.costs, optimizer, setup["backend"])
+    except OutputError as exc:
+        print(f"minitorch-relu train: error: {exc}", file=sys.stderr)
+    print(message, file=sys.stderr)
+    return 130
+
+
+def _write_finished_costs(args, setup, costs, optimizer, backend):
+    if args.costs_out:
+        try:
+            write_costs(args.costs_out, costs, _costs_info(args, setup, optimizer, backend, None))
+        except OSError as exc:
+            raise OutputError(f"could not write {args.costs_out}: {exc.strerror or exc}") from None
+
+
+def _costs_info(args, setup, optimizer, backend, accuracy):
+    return {"model": args.model, "optimizer": type(optimizer).__name__, "lr": args.lr,
+            "optim_args": setup["optim_options"], "epochs": args.epochs, "batch_size": args.batch_size,
+            "seed": args.seed, "backend": backend.name, "dtype": args.dtype, "accuracy": accuracy,
+            "raw_test_pixels": args.raw_test_pixels}
 
 
 def _write_outputs(args, setup, costs, accuracy, optimizer, backend, grad_stats=None):
     if args.costs_out:
-        info = {"model": args.model, "optimizer": type(optimizer).__name__, "lr": args.lr,
-                "optim_args": setup["optim_options"], "epochs": args.epochs, "batch_size": args.batch_size,
-                "seed": args.seed, "backend": backend.name, "dtype": args.dtype, "accuracy": accuracy,
-                "raw_test_pixels": args.raw_test_pixels}
-        write_costs(args.costs_out, costs, info)
+        write_costs(args.costs_out, costs, _costs_info(args, setup, optimizer, backend, accuracy))
     if args.plot:
         plot_costs(args.plot, costs, f"{args.model} on MNIST ({type(optimizer).__name__}, lr {args.lr})")
     if grad_stats is not None:

@@ -331,3 +331,14 @@ def test_device_loader_uploads_once_and_moves_one_order_per_epoch(backend):
     assert strict.transfers == {"to_device": 1, "to_host": 0}
     got = np.concatenate([b[1].numpy() for b in batches])
     assert sorted(got.tolist()) == list(range(40))
+
+
+@pytest.mark.parametrize("labels", [np.array([0.0, 1.7, 2.0]), np.array([0.0, np.nan, 1.0]), np.array([True, False, True]),
+                                    np.array(["1", "2", "3"])])
+def test_the_loader_refuses_labels_that_are_not_integers(labels):
+    # Cast to int64, 1.7 would become class 1 and nan the int64 minimum, silently.
+    with pytest.raises(TypeError, match=rf"DataLoader: labels must be integer class indices, got dtype {labels.dtype}"):
+        DataLoader((np.zeros((3, 4), np.float32), labels), batch_size=1)
+    for ok in (np.array([0, 1, 2]), np.array([0, 1, 2], np.uint8)):  # integers of any width are fine
+        _, y = next(iter(DataLoader((np.zeros((3, 4), np.float32), ok), batch_size=3)))
+        assert y.dtype == np.int64 and y.numpy().tolist() == [0, 1, 2]

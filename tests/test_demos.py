@@ -317,3 +317,48 @@ def _parse(argv):
     parser = argparse.ArgumentParser()
     demos.add_arguments(parser)
     return parser.parse_args(argv)
+
+
+# ----- flags: a bad value is one line and exit 2, before any work --------------------------------------------
+@pytest.mark.parametrize("argv, message", [
+    (["vanishing", "--batch-size", "0"], "argument --batch-size: must be > 0, got 0"),
+    (["vanishing", "--lr", "inf"], "argument --lr: must be a finite number > 0, got inf"),
+    (["vanishing", "--seed", "-1"], "argument --seed: must lie in 0..18446744073709551615, got -1"),
+    (["dying-relu", "--hidden", "0"], "argument --hidden: must be > 0, got 0"),
+    (["dying-relu", "--bias", "nan"], "argument --bias: must be a finite number, got nan"),
+    (["optimizers", "--surfaces", "beale,moon"], "argument --surfaces: unknown surface 'moon'; choose from beale, "
+                                                 "rosenbrock, saddle"),
+    (["optimizers", "--frames", "1"], "argument --frames: must be >= 2, got 1"),
+    (["compare", "--subset", "0"], "argument --subset: must be >= 100, got 0"),
+    (["compare", "--subset", "99"], "argument --subset: must be >= 100, got 99"),
+    (["compare", "--epochs", "0"], "argument --epochs: must be > 0, got 0"),
+    (["compare", "--models", "cnn"], "argument --models: unknown model 'cnn'; choose from softmax, mlp"),
+])
+def test_bad_flag_values_stop_before_any_work(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    captured = capsys.readouterr()
+    assert info.value.code == 2 and captured.out == ""
+    demo = f"minitorch-relu demo {argv[0]}"
+    assert captured.err == f"{demo}: error: {message} (see {demo} --help)\n"
+
+
+@pytest.mark.parametrize("demo", ["vanishing", "dying-relu", "optimizers", "compare"])
+def test_out_that_is_a_file_is_refused_at_once(demo, tmp_path, capsys):
+    existing = tmp_path / "taken.png"
+    existing.write_bytes(b"x")
+    for out in (existing, existing / "below"):
+        with pytest.raises(SystemExit) as info:
+            main([demo, "--out", str(out)])
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--out" in err and str(existing) in err
+    assert existing.read_bytes() == b"x"
+
+
+def test_compare_suggests_only_flags_it_has(tmp_path, capsys):
+    assert main(["compare", "--data-dir", str(tmp_path / "nothing"), "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "or allow a download with --download" in out
+    assert _parse(["compare", "--download"]).download is True  # the flag it suggests exists
+    assert not (tmp_path / "nothing").exists()

@@ -142,3 +142,59 @@ def test_the_train_command_reports_a_failed_download(server, tmp_path, monkeypat
     assert err.startswith("minitorch-relu train: error: every download mirror failed")
     assert ("missing MNIST file(s): train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
             "t10k-labels-idx1-ubyte\n") in err
+
+
+# ----- no network: fail fast, one line per file, no flag suggested that was given, no empty folders ----------
+@pytest.fixture
+def offline(monkeypatch):
+    """Name resolution fails for every host but 127.0.0.1 (as with no network); counts the lookups."""
+    import socket
+
+    real = socket.getaddrinfo
+    lookups = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host in ("127.0.0.1", "localhost"):
+            return real(host, *args, **kwargs)
+        lookups.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    sleeps = []
+    monkeypatch.setattr(download.time, "sleep", sleeps.append)
+    return lookups, sleeps
+
+
+def test_no_network_fails_fast_with_one_line_per_file(offline, tmp_path, monkeypatch, capsys):
+    lookups, sleeps = offline
+    monkeypatch.setattr(download, "MIRRORS", ("https://mirror-a.example/mnist/", "http://mirror-b.example/mnist/"))
+    data_dir = tmp_path / "new" / "data"
+    args = build_parser().parse_args(["train", "--data-dir", str(data_dir), "--download", "--quiet"])
+    assert run(args) == 1
+    err = capsys.readouterr().err
+    # Each host is looked up once, not retried, not again for the next file; no pause between tries.
+    assert lookups == ["mirror-a.example", "mirror-b.example"] and sleeps == []
+    lines = err.splitlines()
+    assert lines[0] == "minitorch-relu train: error: every download mirror failed:"
+    per_file = lines[1:5]
+    assert [line.split(":")[0].strip() for line in per_file] == MNIST_FILES
+    assert "cannot resolve mirror-a.example" in per_file[0] and "cannot resolve mirror-b.example" in per_file[0]
+    assert all("skipped (mirror-a.example did not resolve)" in line for line in per_file[1:])
+    assert "--download" not in err  # it was given
+    assert not (tmp_path / "new").exists()  # no empty folders left behind
+
+
+def test_a_failed_download_keeps_a_folder_that_was_there(offline, tmp_path):
+    (tmp_path / "MNIST").mkdir()
+    with pytest.raises(DownloadError):
+        download_mnist(tmp_path, names=[LABELS], mirrors=["http://nowhere.example/"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["MNIST"] and list((tmp_path / "MNIST").iterdir()) == []
+    with pytest.raises(DownloadError, match="cannot resolve nowhere.example"):
+        download_file(LABELS, tmp_path / "x" / "y", mirrors=["http://nowhere.example/"])
+    assert not (tmp_path / "x").exists()
+
+
+def test_without_download_the_message_suggests_it(tmp_path, capsys):
+    args = build_parser().parse_args(["train", "--data-dir", str(tmp_path / "none"), "--quiet"])
+    assert run(args) == 1
+    assert "or allow a download with --download" in capsys.readouterr().err

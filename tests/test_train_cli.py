@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -299,7 +300,7 @@ def test_corrupt_file_is_named(tmp_path, capsys):
     (["--batch-size", "0"], "argument --batch-size: must be > 0, got 0"),
     (["--batch-size", "-5"], "argument --batch-size: must be > 0, got -5"),
     (["--epochs", "ten"], "argument --epochs: expected a whole number, got 'ten'"),
-    (["--lr", "-1"], "argument --lr: must be > 0, got -1"),
+    (["--lr", "-1"], "argument --lr: must be a finite number > 0, got -1"),
     (["--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),
 ])
 def test_bad_option_values_stop_at_parsing(argv, message, capsys):
@@ -396,3 +397,120 @@ def test_parser_defaults_are_the_lessons():
         "softmax", 15, 100, 0.001, "Adam", 777)
     assert (args.backend, args.dtype, args.raw_test_pixels, args.download, args.data_dir) == (
         "numpy", "float32", False, False, None)
+
+
+# ----- issue 12's findings: every bad value is one line and exit 2, before any work ---------------------------
+@pytest.mark.parametrize("argv, message", [
+    (["--seed", "-1"], "argument --seed: must lie in 0..18446744073709551615, got -1"),
+    (["--seed", str(2**64)], "argument --seed: must lie in 0..18446744073709551615, got 18446744073709551616"),
+    (["--lr", "inf"], "argument --lr: must be a finite number > 0, got inf"),
+    (["--lr", "nan"], "argument --lr: must be a finite number > 0, got nan"),
+    (["--subset", "0"], "argument --subset: must be > 0, got 0"),
+])
+def test_more_bad_values_stop_at_parsing_in_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train", *argv])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert err == f"minitorch-relu train: error: {message} (see minitorch-relu train --help)\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--optim-args", "lr=0.1"], "--optim-args 'lr=0.1': give the learning rate with --lr, not in --optim-args"),
+    (["--optim-args", "betas=(2.0, 0.9)"], "Adam rejected its arguments {'betas': (2.0, 0.9), 'lr': 0.001}: "
+                                           "Invalid beta parameter at index 0: 2.0"),
+    (["--optim-args", "nesterov=True"], "Adam rejected its arguments"),
+    (["--optimizer", "sgd", "--optim-args", "momentum=-1"], "SGD rejected its arguments"),
+])
+def test_optimizer_arguments_are_checked_before_the_data_is_read(argv, message, tmp_path, capsys):
+    code, out, err = _run(["--data-dir", str(tmp_path / "none"), *argv], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("minitorch-relu train: error: ") and message in err
+    assert "MNIST" not in err  # the data folder (missing too) was never looked at
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out == f"minitorch-relu {mt.__version__}\n"
+
+
+def test_ctrl_c_while_reading_data_is_one_line(monkeypatch, capsys):
+    import minitorch_relu.train as train_module
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "_load_data", interrupted)
+    code, out, err = _run(["--quiet"], capsys)
+    assert (code, out, err) == (130, "", "minitorch-relu train: interrupted\n")
+
+
+def test_ctrl_c_in_a_demo_is_one_line(monkeypatch, capsys):
+    from minitorch_relu.demos import vanishing
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vanishing, "worked_example", interrupted)
+    assert main(["demo", "vanishing", "--synthetic"]) == 130
+    assert capsys.readouterr().err == "minitorch-relu demo: interrupted\n"
+
+
+@needs_mnist
+def test_ctrl_c_without_save_says_where_and_writes_the_finished_epochs(tmp_path, monkeypatch, capsys):
+    import signal
+
+    real_step = mt.optim.Adam.step
+    calls = []
+
+    def step_then_ctrl_c(self, closure=None):
+        result = real_step(self, closure)
+        calls.append(1)
+        if len(calls) == 10 + 3:  # 10 steps an epoch: after step 3 of epoch 2
+            signal.raise_signal(signal.SIGINT)
+        return result
+
+    monkeypatch.setattr(mt.optim.Adam, "step", step_then_ctrl_c)
+    costs = tmp_path / "costs.csv"
+    code, out, err = _run(["--data-dir", str(SHARED), "--subset", "1000", "--epochs", "3", "--costs-out", str(costs),
+                           "--plot", str(tmp_path / "loss.png")], capsys)
+    assert code == 130 and err == "interrupted at epoch 2, step 3\n"
+    assert out.count("Epoch:") == 1 and "Learning finished" not in out
+    rows = list(csv.reader(costs.open()))
+    assert rows[0] == ["epoch", "cost"] and len(rows) == 2 and f"{float(rows[1][1]):.9f}" in out
+    assert not (tmp_path / "loss.png").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["costs.csv"]  # no temporary file left
+
+
+@needs_mnist
+def test_a_diverging_run_stops_and_names_the_step(tmp_path, capsys):
+    costs = tmp_path / "c.json"
+    code, out, err = _run(["--data-dir", str(SHARED), "--subset", "1000", "--epochs", "3", "--model", "mlp",
+                           "--lr", "1e30", "--costs-out", str(costs), "--quiet"], capsys)
+    assert code == 1 and out == ""
+    assert re.fullmatch(r"minitorch-relu train: error: the cost became (nan|inf) at epoch 1, step \d+: training "
+                        r"diverged; try a smaller --lr \(it is 1e\+30\)\n", err), err
+    assert json.loads(costs.read_text())["costs"] == []
+
+
+def test_the_train_loop_checks_the_cost_without_reading_the_device_each_step():
+    # The running cost of each step stays on the device: still one read per epoch when all is well.
+    x, y = _separable(120)
+    model = build_model("softmax", backend="strict")
+    loader = DataLoader((x, y), batch_size=40, backend="strict")
+    strict.reset_transfers()
+    train(model, loader, mt.optim.Adam(model.parameters()), epochs=3)
+    assert strict.transfers["to_host"] == 3
+
+
+def test_help_lists_the_checkpoint_flags():
+    import argparse
+
+    from minitorch_relu.train import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    text = parser.format_help()
+    for option in ("--save DIR", "--resume DIR", "--subset N"):
+        assert option in text

@@ -107,6 +107,12 @@ class DataLoader:
             )
         if len(labels) == 0:
             raise ValueError("DataLoader: the data set is empty")
+        if labels.dtype.kind not in "iu":  # a float 1.7 would silently become class 1, a nan int64's minimum
+            raise TypeError(
+                f"DataLoader: labels must be integer class indices, got dtype {labels.dtype}"
+                + (f" (first values {labels[:3].tolist()})" if labels.dtype.kind in "fcb" else "")
+                + "; convert whole-number labels with labels.astype(numpy.int64)"
+            )
         return images, labels
 
     def __len__(self):

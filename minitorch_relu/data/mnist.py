@@ -61,8 +61,12 @@ def find_file(root, name):
     return None
 
 
-def missing_files_message(root, names, reason=""):
-    """One message saying which files are missing, where they were expected, and how to place them."""
+def missing_files_message(root, names, download_hint=None, reason=""):
+    """One message saying which files are missing, where they were expected, and how to place them.
+
+    ``download_hint`` (e.g. "--download") is offered as the other way to get them; None when a
+    download was already tried or the caller has no such option.
+    """
     root = Path(root)
     raw = root / "MNIST" / "raw"
     lines = []
@@ -79,8 +83,8 @@ def missing_files_message(root, names, reason=""):
         "https://ossci-datasets.s3.amazonaws.com/mnist/ or a copy torchvision downloaded), "
         f"then: mkdir -p {raw} && cp <those files> {raw}/"
     )
-    lines.append("or pick another folder with --data-dir / the MINITORCH_RELU_DATA environment variable, "
-                 "or allow a download with --download")
+    other = "or pick another folder with --data-dir / the MINITORCH_RELU_DATA environment variable"
+    lines.append(other + (f", or allow a download with {download_hint}" if download_hint else ""))
     return "\n".join(lines)
 
 
@@ -126,7 +130,7 @@ def load_split(root=None, train=True, download=False, check_md5=True):
         paths = {name: find_file(root, name) for name in names}
         missing = [name for name, path in paths.items() if path is None]
     if missing:
-        raise MissingDataError(missing_files_message(root, missing))
+        raise MissingDataError(missing_files_message(root, missing, None if download else "download=True"))
     images = check_file(paths[names[0]], names[0], check_md5=check_md5)
     labels = check_file(paths[names[1]], names[1], check_md5=check_md5).astype(np.int64)
     return images, labels
@@ -158,3 +162,18 @@ class MNIST:
     def __repr__(self):
         split = "train" if self.train else "test"
         return f"MNIST(split={split!r}, root={str(self.root)!r}, n={len(self)})"
+
+
+def load_train_and_test(root=None, download=False, download_hint="--download"):
+    """(train MNIST, test MNIST) for a command: every missing file of both splits named in one
+    message, or all fetched at once with ``download``. ``download_hint``: how the command asks for
+    a download (offered only when none was asked for)."""
+    root = resolve_root(root)
+    if download:
+        from .download import download_mnist  # network code only when asked for
+
+        download_mnist(root, names=[name for name in FILES if find_file(root, name) is None])
+    missing = [name for name in FILES if find_file(root, name) is None]
+    if missing:
+        raise MissingDataError(missing_files_message(root, missing, None if download else download_hint))
+    return MNIST(root, train=True), MNIST(root, train=False)

@@ -12,6 +12,8 @@ installed (pip install 'minitorch_relu[plot]').
 import argparse
 import importlib
 
+from . import _args
+
 # demo name -> module in this package. Each module has add_arguments(parser) and run(args) -> int.
 DEMOS = {
     "vanishing": "vanishing",
@@ -33,7 +35,8 @@ def add_arguments(parser):
         module = _module(name)
         demo_parser = sub.add_parser(name, help=module.__doc__.splitlines()[0], description=module.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-        demo_parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the images (default {DEFAULT_OUT})")
+        demo_parser.add_argument("--out", default=DEFAULT_OUT, type=_args.out_folder,
+                                 help=f"folder for the images (default {DEFAULT_OUT})")
         module.add_arguments(demo_parser)
 
 
@@ -43,6 +46,8 @@ def run(args):
 
 def main(argv):
     """Run one demo from a list of words, as the command line would: main(["vanishing", "--out", "x"])."""
-    parser = argparse.ArgumentParser(prog="minitorch-relu demo")
+    from ..cli import ArgumentParser
+
+    parser = ArgumentParser(prog="minitorch-relu demo")
     add_arguments(parser)
     return run(parser.parse_args(argv))

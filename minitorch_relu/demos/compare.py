@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from . import _plot
+from . import _args, _plot
 
 LESSON = {  # what the lesson printed (MLP on a GPU; torch on a CPU gives 0.9463 for the MLP)
     "softmax": {"first": 5.728, "last": 0.395, "accuracy": 0.8917},
@@ -33,13 +33,15 @@ def progress(name, who, epoch, cost):
 
 
 def add_arguments(parser):
-    parser.add_argument("--epochs", type=int, default=15, help="default 15, the lesson's")
-    parser.add_argument("--subset", type=int, default=None,
-                        help="train on the first N training images only (default: all 60000)")
-    parser.add_argument("--models", default="softmax,mlp", help="comma-separated: softmax, mlp (default both)")
-    parser.add_argument("--seed", type=int, default=777)
+    parser.add_argument("--epochs", type=_args.positive_int, default=15, help="default 15, the lesson's")
+    parser.add_argument("--subset", type=_args.at_least(BATCH), default=None, metavar="N",
+                        help=f"train on the first N training images only, N >= {BATCH} (default: all 60000)")
+    parser.add_argument("--models", default="softmax,mlp", type=_args.choices_list(list(LESSON), "model"),
+                        help="comma-separated: softmax, mlp (default both)")
+    parser.add_argument("--seed", type=_args.seed, default=777)
     parser.add_argument("--data-dir", default=None,
                         help="MNIST root, as for `train` (default $MINITORCH_RELU_DATA or MNIST_data/)")
+    parser.add_argument("--download", action="store_true", help="download missing MNIST files, as for `train`")
     parser.add_argument("--no-torch", action="store_true", help="run this engine only, even if torch is installed")
 
 
@@ -168,14 +170,12 @@ def plot_results(results, out_dir):
 
 
 def run(args):
-    from minitorch_relu.data import MNIST, DataError
+    from minitorch_relu.data import DataError
+    from minitorch_relu.data.mnist import load_train_and_test
 
-    names = [m.strip().lower() for m in args.models.split(",") if m.strip()]
-    if not names or any(m not in LESSON for m in names):
-        print(f"--models {args.models!r}: choose from softmax, mlp")
-        return 2
+    names = args.models.split(",")  # checked by argparse
     try:
-        train_set, test_set = MNIST(args.data_dir, train=True), MNIST(args.data_dir, train=False)
+        train_set, test_set = load_train_and_test(args.data_dir, download=args.download)
     except DataError as exc:
         print(f"compare needs MNIST: {exc}")
         return 1

@@ -20,18 +20,18 @@ import numpy as np
 
 import minitorch_relu as mt
 
-from . import _plot
+from . import _args, _plot
 
 ACTIVATIONS = {"relu": mt.nn.ReLU, "leaky_relu": mt.nn.LeakyReLU}
 
 
 def add_arguments(parser):
-    parser.add_argument("--steps", type=int, default=300, help="full-batch Adam steps per run (default 300)")
-    parser.add_argument("--hidden", type=int, default=64, help="units per hidden layer (default 64)")
-    parser.add_argument("--bias", type=float, default=-2.0, help="starting hidden bias, scenario 'bias' (default -2.0)")
-    parser.add_argument("--lr", type=float, default=0.01, help="learning rate, scenario 'bias' (default 0.01)")
-    parser.add_argument("--high-lr", type=float, default=0.3, help="learning rate, scenario 'lr' (default 0.3)")
-    parser.add_argument("--seed", type=int, default=777)
+    parser.add_argument("--steps", type=_args.non_negative_int, default=300, help="full-batch Adam steps per run (default 300)")
+    parser.add_argument("--hidden", type=_args.positive_int, default=64, help="units per hidden layer (default 64)")
+    parser.add_argument("--bias", type=_args.finite_float, default=-2.0, help="starting hidden bias, scenario 'bias' (default -2.0)")
+    parser.add_argument("--lr", type=_args.positive_float, default=0.01, help="learning rate, scenario 'bias' (default 0.01)")
+    parser.add_argument("--high-lr", type=_args.positive_float, default=0.3, help="learning rate, scenario 'lr' (default 0.3)")
+    parser.add_argument("--seed", type=_args.seed, default=777)
 
 
 def make_data(n=512, n_features=10, seed=0):

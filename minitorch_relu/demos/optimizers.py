@@ -21,7 +21,7 @@ import numpy as np
 
 import minitorch_relu as mt
 
-from . import _plot
+from . import _args, _plot
 
 
 # ----- the surfaces: engine functions of p (shape (2,), or (2, H, W) to evaluate a whole grid) -------
@@ -65,9 +65,9 @@ NOT_APPLICABLE = {"SparseAdam": "takes sparse gradients only (embedding rows); a
 
 
 def add_arguments(parser):
-    parser.add_argument("--steps", type=int, default=300, help="optimizer steps per path (default 300)")
-    parser.add_argument("--frames", type=int, default=40, help="frames of each animated GIF (default 40)")
-    parser.add_argument("--surfaces", default=",".join(SURFACES),
+    parser.add_argument("--steps", type=_args.positive_int, default=300, help="optimizer steps per path (default 300)")
+    parser.add_argument("--frames", type=_args.at_least(2), default=40, help="frames of each animated GIF (default 40)")
+    parser.add_argument("--surfaces", default=",".join(SURFACES), type=_args.choices_list(list(SURFACES), "surface"),
                         help=f"comma-separated surfaces (default {','.join(SURFACES)})")
 
 

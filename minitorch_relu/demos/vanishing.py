@@ -13,18 +13,18 @@ import numpy as np
 
 import minitorch_relu as mt
 
-from . import _data, _plot
+from . import _args, _data, _plot
 
 ACTIVATIONS = {"sigmoid": mt.nn.Sigmoid, "relu": mt.nn.ReLU, "leaky_relu": mt.nn.LeakyReLU}
 
 
 def add_arguments(parser):
-    parser.add_argument("--layers", type=int, default=10, help="hidden layers of the deep network (default 10)")
-    parser.add_argument("--width", type=int, default=256, help="units per hidden layer (default 256)")
-    parser.add_argument("--steps", type=int, default=100, help="Adam steps before the second measurement (default 100)")
-    parser.add_argument("--batch-size", type=int, default=64, help="examples per step (default 64)")
-    parser.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (default 0.001)")
-    parser.add_argument("--seed", type=int, default=777)
+    parser.add_argument("--layers", type=_args.positive_int, default=10, help="hidden layers of the deep network (default 10)")
+    parser.add_argument("--width", type=_args.positive_int, default=256, help="units per hidden layer (default 256)")
+    parser.add_argument("--steps", type=_args.non_negative_int, default=100, help="Adam steps before the second measurement (default 100)")
+    parser.add_argument("--batch-size", type=_args.positive_int, default=64, help="examples per step (default 64)")
+    parser.add_argument("--lr", type=_args.positive_float, default=1e-3, help="Adam's learning rate (default 0.001)")
+    parser.add_argument("--seed", type=_args.seed, default=777)
     _data.add_data_arguments(parser)
 
 
