@@ -3,7 +3,9 @@
 from . import nn, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend
+from .creation import arange, empty, empty_like, eye, full, full_like, linspace, ones, ones_like, zeros, zeros_like
 from .gradcheck import gradcheck
+from .ops import abs, cat, clamp, clip, concat, flatten, logsumexp, maximum, minimum, sign, squeeze, stack, unsqueeze, where
 from .random import manual_seed
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, tensor, uint8
 
