@@ -36,6 +36,8 @@ def first_output(out):
 @given(data=st.data())
 def test_gradcheck(backend, name, data):
     op = OPS[name]
+    if op.host_only and backend != "numpy":
+        pytest.skip(op.host_only)
     case = op.smooth_case(data)
     inputs = make_inputs(case.arrays, backend)
     # finite differences of nan compare as "no error": a nan output must fail here, not pass there

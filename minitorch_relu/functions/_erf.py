@@ -1,7 +1,9 @@
 """The normal distribution's CDF, Phi(x) = (1 + erf(x / sqrt(2))) / 2, for GELU.
 
 NumPy has no erf, so it is computed here from two classic expansions in float64, with array ops
-alone (the same code runs on NumPy, CuPy and the strict device), to about 1e-15 relative:
+alone (the same code runs on NumPy, CuPy and the strict device). Measured against math.erfc on
+[-40, 40]: absolute error below 6e-16 everywhere, relative error below 6e-16 for x >= 0 and below
+3e-12 for x < 0 (where Phi is small, 1 + erf(z) cancels a few digits for -2.5 < z < 0):
 
 - |z| < 2.5: erf(z) = 2/sqrt(pi) * exp(-z^2) * sum_n (2 z^2)^n z / (1 * 3 * ... * (2n+1)), a series
   of positive terms (no cancellation); 45 terms reach float64's precision for |z| <= 2.5.
