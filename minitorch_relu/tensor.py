@@ -431,6 +431,8 @@ class Tensor:
         if not isinstance(condition, Tensor) or condition.dtype != bool_:
             raise TypeError(f"where: condition must be a bool Tensor, got "
                             f"{condition.dtype.name if isinstance(condition, Tensor) else type(condition).__name__}")
+        if condition.backend != self.backend:
+            raise RuntimeError(f"where: the condition lives on backend {condition.backend!r}, the tensor on {self.backend!r}")
         return F.Where.apply(self, self._operand(other), condition=condition.data)
 
     def __rpow__(self, base):

@@ -61,7 +61,7 @@ def cross_entropy(input, target, reduction="mean", ignore_index=-100, label_smoo
     # On a device the targets are not read back (that would stall the GPU), so there the fused path
     # runs unless an option is asked for; a target equal to the default ignore_index (-100) then
     # gives NaN, like any target outside [0, C) (see README's GPU section).
-    if label_smoothing == 0 and not ignored and (target.backend == "numpy" or ignore_index == -100):
+    if label_smoothing == 0 and not ignored and (ignore_index == -100 or target.backend == "numpy"):
         return F.CrossEntropy.apply(input, target, reduction=reduction)
     return F.SmoothedCrossEntropy.apply(input, target, reduction=reduction, ignore_index=ignore_index,
                                         label_smoothing=float(label_smoothing))
