@@ -326,7 +326,7 @@ def _classes(ignore=None, values=None):
 
     def draw(data):
         n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 5))
-        x = data.draw(arrays((n, c), values or floats(-5.0, 5.0)))
+        x = data.draw(arrays((n, c), values if values is not None else floats(-5.0, 5.0)))
         choices = st.integers(0, c - 1) if ignore is None else st.one_of(st.integers(0, c - 1), st.just(ignore))
         target = np.array(data.draw(st.lists(choices, min_size=n, max_size=n)), dtype=np.int64)
         if ignore is not None and (target == ignore).all() and data.draw(st.booleans()):
