@@ -4,7 +4,9 @@ from . import nn, optim
 from . import viz  # mt.viz: the graph drawn, gradient flow plotted (mt.autograd.trace: the backward pass)
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend
+from .creation import arange, empty, empty_like, eye, full, full_like, linspace, ones, ones_like, zeros, zeros_like
 from .gradcheck import gradcheck
+from .ops import abs, cat, clamp, clip, concat, flatten, logsumexp, maximum, minimum, sign, squeeze, stack, unsqueeze, where
 from .random import manual_seed
 from .serialization import load_state, save_state
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, tensor, uint8

@@ -210,8 +210,10 @@ class Tensor:
         return F.Neg.apply(self)
 
     def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):  # a tensor exponent: both sides get a gradient
+            return F.Pow.apply(self, self._operand(exponent))
         if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
-            raise TypeError(f"** takes a number exponent, got {type(exponent).__name__}")
+            raise TypeError(f"** takes a number or Tensor exponent, got {type(exponent).__name__}")
         return F.PowScalar.apply(self, exponent=exponent)
 
     def __matmul__(self, other):
@@ -281,9 +283,6 @@ class Tensor:
 
     view = reshape
 
-    def flatten(self, start_dim=0):
-        return self.reshape(*self.shape[:start_dim], -1)
-
     def permute(self, *dims):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
@@ -341,6 +340,188 @@ class Tensor:
 
     def long(self):
         return self.type(int64)
+
+    # ===== ops learners reach for next (issue 13, part 2) =========================================
+    # Each method checks its arguments (errors name the values) and applies one op of functions/.
+    MinResult = namedtuple("MinResult", ["values", "indices"])
+
+    def _dim(self, dim, extra=0):
+        """``dim`` as a non-negative axis of a tensor with ndim + extra dims (extra=1: a new dim)."""
+        n = self.ndim + extra
+        low, high = -max(n, 1), max(n, 1) - 1
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not low <= dim <= high:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
+        return int(dim) % max(n, 1)
+
+    # shape
+    def unsqueeze(self, dim):
+        axis = self._dim(dim, extra=1)
+        return F.Reshape.apply(self, shape=self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def squeeze(self, dim=None):
+        """Drop size-1 dims (all of them, or those of ``dim``, an int or tuple); other sizes stay."""
+        if dim is None:
+            axes = [i for i, n in enumerate(self.shape) if n == 1]
+        else:
+            axes = [self._dim(d) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
+        return F.Reshape.apply(self, shape=shape)
+
+    def expand(self, *sizes):
+        """A view repeating size-1 dims (and new leading dims) to ``sizes``; -1 keeps a size."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"expand: the number of sizes {len(sizes)} in {tuple(sizes)} must be at least "
+                               f"the number of dimensions {self.ndim} of shape {self.shape}")
+        lead = len(sizes) - self.ndim
+        shape = []
+        for i, size in enumerate(sizes):
+            own = self.shape[i - lead] if i >= lead else None
+            if size == -1:
+                if own is None:
+                    raise RuntimeError(f"expand: -1 is not allowed for the new leading dimension {i} in {tuple(sizes)}")
+                size = own
+            if own is not None and own != 1 and own != size:
+                raise RuntimeError(f"expand: the size {own} of dimension {i - lead} of shape {self.shape} must match "
+                                   f"{size} in {tuple(sizes)} (only size-1 dimensions can be expanded)")
+            if size < 0:
+                raise RuntimeError(f"expand: sizes must be non-negative, got {size} in {tuple(sizes)}")
+            shape.append(size)
+        return F.Expand.apply(self, shape=tuple(shape))
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dims start_dim..end_dim (inclusive) into one, as torch.flatten."""
+        if self.ndim == 0:
+            self._dim(start_dim), self._dim(end_dim)
+            return self.reshape(1)
+        start, end = self._dim(start_dim), self._dim(end_dim)
+        if start > end:
+            raise RuntimeError(f"flatten() has invalid args: start_dim {start_dim} cannot come after end_dim {end_dim}")
+        return self.reshape(*self.shape[:start], -1, *self.shape[end + 1:])
+
+    # elementwise
+    def abs(self):
+        return F.Abs.apply(self)
+
+    def sign(self):
+        return F.Sign.apply(self)
+
+    def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float, np.number))):
+                raise TypeError(f"clamp: {name} must be a number, got {type(bound).__name__}")
+        return F.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return F.Maximum.apply(self, self._operand(other))
+
+    def minimum(self, other):
+        return F.Minimum.apply(self, self._operand(other))
+
+    def where(self, condition, other):
+        """self where ``condition`` holds, ``other`` elsewhere (torch's x.where(condition, y))."""
+        if not isinstance(condition, Tensor) or condition.dtype != bool_:
+            raise TypeError(f"where: condition must be a bool Tensor, got "
+                            f"{condition.dtype.name if isinstance(condition, Tensor) else type(condition).__name__}")
+        if condition.backend != self.backend:
+            raise RuntimeError(f"where: the condition lives on backend {condition.backend!r}, the tensor on {self.backend!r}")
+        return F.Where.apply(self, self._operand(other), condition=condition.data)
+
+    def __rpow__(self, base):
+        return F.Pow.apply(self._operand(base), self)
+
+    def add(self, other, alpha=1):
+        return self + (other if alpha == 1 else self._operand(other) * alpha)
+
+    def sub(self, other, alpha=1):
+        return self - (other if alpha == 1 else self._operand(other) * alpha)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def neg(self):
+        return -self
+
+    def pow(self, exponent):
+        return self**exponent
+
+    def softmax(self, dim):
+        return F.Softmax.apply(self, dim=self._dim(dim))
+
+    def log_softmax(self, dim):
+        return F.LogSoftmax.apply(self, dim=self._dim(dim))
+
+    # reductions
+    def min(self, dim=None, keepdim=False):
+        """min() -> the smallest element; min(dim) -> (values, indices), as in torch."""
+        if dim is None:
+            return F.MinAll.apply(self)
+        values = F.MinDim.apply(self, dim=dim, keepdim=keepdim)
+        return Tensor.MinResult(values, self.argmin(dim=dim, keepdim=keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        data, xp = self.data, backend_of(self.data).xp
+        if dim is None:
+            idx = xp.asarray(data.argmin(), dtype=int64)
+            return Tensor._wrap(idx.reshape((1,) * data.ndim) if keepdim else idx)
+        axis = self._dim(dim)
+        if data.ndim == 0:
+            return Tensor._wrap(xp.zeros((), dtype=int64))
+        idx = xp.asarray(data.argmin(axis=axis))
+        return Tensor._wrap((xp.expand_dims(idx, axis) if keepdim else idx).astype(int64, copy=False))
+
+    def prod(self, dim=None, keepdim=False):
+        if dim is not None:
+            dim = self._dim(dim)
+        return F.Prod.apply(self, dim=dim, keepdim=keepdim)
+
+    def _correction(self, what, unbiased, correction):
+        if unbiased is not None and correction is not None:
+            raise RuntimeError(f"{what}: pass either unbiased or correction, not both")
+        if not np.issubdtype(self.dtype, np.floating):
+            raise RuntimeError(f"{what}: needs a floating point tensor, got dtype {self.dtype.name}")
+        if unbiased is not None:
+            return 1 if unbiased else 0
+        return 1 if correction is None else correction
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Variance over ``dim``: sum((x - mean)^2) / (N - correction); correction=1 by default."""
+        correction = self._correction("var", unbiased, correction)
+        return F.Var.apply(self, dim=dim, correction=correction, keepdim=keepdim)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        correction = self._correction("std", unbiased, correction)
+        return F.Std.apply(self, dim=dim, correction=correction, keepdim=keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        x = self if np.issubdtype(self.dtype, np.floating) else self.type(default_dtype)  # ints: as torch
+        return F.LogSumExp.apply(x, dim=dim, keepdim=keepdim)
+
+    def _any_or_all(self, which, dim, keepdim):
+        xp = backend_of(self.data).xp
+        axes = F.reduce.normalize_dims(dim, self.ndim)
+        if dim is None and keepdim:
+            axes = tuple(range(self.ndim))
+        result = getattr(self.data.astype(bool_, copy=False), which)(axis=axes, keepdims=keepdim)
+        return Tensor._wrap(xp.asarray(result))
+
+    def any(self, dim=None, keepdim=False):
+        return self._any_or_all("any", dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return self._any_or_all("all", dim, keepdim)
+    # ===== end of the issue 13 part 2 block =====================================================
 
 
 def tensor(data, requires_grad=False, dtype=None, backend=None):

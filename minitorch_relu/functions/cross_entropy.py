@@ -69,3 +69,47 @@ class CrossEntropy(Function):
         else:
             grad_logits -= self.onehot * scale
         return grad_logits, None
+
+
+class SmoothedCrossEntropy(Function):
+    """Cross-entropy with torch's two options, ``label_smoothing`` (eps) and ``ignore_index``.
+
+    The target becomes a distribution q over the C classes: (1 - eps) on the true class plus eps / C
+    on every class. Then, with p = softmax(logits) per row,
+
+        loss_n = -sum_c q_c log p_c          dloss_n/dlogits_n = p - q
+
+    (eps = 0 gives q = onehot: the plain cross-entropy's softmax - onehot). Rows whose target is
+    ``ignore_index`` give loss 0 and gradient 0, and 'mean' divides by the number of rows kept. The
+    default case (no smoothing, nothing ignored) runs CrossEntropy above, fused on a GPU.
+    """
+
+    def forward(self, logits, target, reduction="mean", ignore_index=-100, label_smoothing=0.0):
+        xp = self.xp
+        self.reduction = reduction
+        classes = logits.shape[1]
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.probs = xp.exp(log_probs)
+        self.kept = (target != ignore_index)[:, None]
+        onehot = target[:, None] == xp.arange(classes)
+        self.q = (1 - label_smoothing) * onehot.astype(logits.dtype) + label_smoothing / classes
+        zero = xp.zeros((), dtype=logits.dtype)
+        losses = -xp.where(self.q == 0, zero, self.q * log_probs).sum(axis=1)  # 0 * -inf counts 0
+        losses = xp.where(self.kept[:, 0], losses, zero)
+        # a kept target outside [0, C): nan, as CrossEntropy gives on a device
+        losses = xp.where(self.kept[:, 0] & ~onehot.any(axis=1), losses.dtype.type("nan"), losses)
+        if reduction == "mean":
+            self.count = self.kept.sum().astype(logits.dtype)
+            return losses.sum() / self.count
+        return losses.sum() if reduction == "sum" else losses
+
+    def backward(self, grad):
+        if self.reduction == "mean":
+            scale = grad / self.count
+        elif self.reduction == "sum":
+            scale = grad
+        else:
+            scale = grad[:, None]
+        zero = self.xp.zeros((), dtype=self.probs.dtype)
+        return self.xp.where(self.kept, (self.probs - self.q) * scale, zero), None  # ignored rows: 0

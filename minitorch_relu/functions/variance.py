@@ -1,0 +1,54 @@
+"""var and std over some dimensions, with torch's ``correction`` (1: Bessel's, the default; 0: biased).
+
+    var = sum((x - mean)^2) / (N - correction)      d var/dx_i = 2 (x_i - mean) / (N - correction)
+    std = sqrt(var)                                 d std/dx_i = d var/dx_i / (2 std)
+
+(The mean's own dependence on x_i drops out: the deviations sum to zero.) Where std is 0 (all
+values equal) torch sets its gradient to 0 rather than 0/0, and so does Std here.
+"""
+
+from ..autograd import Function
+from .reduce import _expand_back, normalize_dims
+
+
+class Var(Function):
+    def forward(self, x, dim=None, correction=1, keepdim=False):
+        self.in_shape, self.keepdim = x.shape, keepdim
+        self.axes = normalize_dims(dim, x.ndim)
+        self.every_dim = dim is None or x.ndim == 0
+        count = 1
+        for ax in self.axes:
+            count *= x.shape[ax]
+        self.dof = count - correction  # degrees of freedom: N - correction
+        self.divisor = max(0, self.dof)  # 0 gives inf or nan, as torch does
+        self.deviation = x - x.mean(axis=self.axes, keepdims=True)
+        return (self.deviation * self.deviation).sum(axis=self.axes, keepdims=keepdim) / self.divisor
+
+    def backward(self, grad):
+        grad = _expand_back(grad, self.in_shape, self.axes, self.keepdim)
+        if self.dof > 0:
+            return (grad * (2 / self.dof) * self.deviation,)
+        return (self._without_degrees_of_freedom(grad),)
+
+    def _without_degrees_of_freedom(self, grad):
+        """N <= correction: the variance was inf or nan. torch's gradient is then inf, or nan where x
+        equals the mean, for a reduction over every dim (dim=None); along given dims it divides by
+        N - correction as it stands (inf for 0, a finite number for a negative). Matched here."""
+        xp = self.xp
+        if self.every_dim:
+            inf_or_nan = xp.where(self.deviation == 0, float("nan"), float("inf")).astype(grad.dtype)
+            return grad * inf_or_nan
+        return grad * (2 / self.dof if self.dof else float("inf")) * self.deviation
+
+
+class Std(Var):
+    def forward(self, x, dim=None, correction=1, keepdim=False):
+        self.out = self.xp.sqrt(super().forward(x, dim=dim, correction=correction, keepdim=keepdim))
+        return self.out
+
+    def backward(self, grad):
+        # chain rule through sqrt: d std = d var / (2 std), with 0 where std == 0 (torch's choice)
+        zero = self.xp.zeros((), dtype=grad.dtype)
+        safe_std = self.xp.where(self.out == 0, 1, self.out)
+        grad_var = self.xp.where(self.out == 0, zero, grad / (2 * safe_std))
+        return super().backward(grad_var)
