@@ -75,3 +75,10 @@ def mse_loss(input, target, reduction="mean"):
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} differ")
     return F.MSELoss.apply(input, target, reduction=reduction)
+
+
+# ----- the chapter's layers: each functional form lives beside its layer (nn/conv.py, ...) ---------
+from .batchnorm import batch_norm  # noqa: E402
+from .conv import conv2d  # noqa: E402
+from .dropout import dropout  # noqa: E402
+from .pooling import max_pool2d  # noqa: E402
