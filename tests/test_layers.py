@@ -322,3 +322,68 @@ def test_state_dict_keys_match_torch_and_torch_state_loads():
     np.testing.assert_allclose(ours(mt.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
     for ours_m, theirs_m in zip(ours, theirs):
         assert repr(ours_m) == repr(theirs_m)
+
+
+# ----- the chapter's programs (minitorch_relu/chapter.py) -------------------------------------------------
+def test_chapter_models_shapes_keys_and_init(backend):
+    from minitorch_relu import chapter
+
+    mt.manual_seed(777)
+    xavier = chapter.build("xavier", backend=backend)
+    assert [(k, v.shape) for k, v in xavier.state_dict().items()] == [
+        ("0.weight", (256, 784)), ("0.bias", (256,)), ("2.weight", (256, 256)), ("2.bias", (256,)),
+        ("4.weight", (10, 256)), ("4.bias", (10,))]
+    bound = np.sqrt(6 / (784 + 256))  # xavier_uniform_'s bound for the first weight
+    w = xavier[0].weight.numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
+    dropout = chapter.build("dropout", backend=backend)
+    assert [type(m).__name__ for m in dropout][:4] == ["Linear", "ReLU", "Dropout", "Linear"]
+    assert list(dropout.state_dict())[-2:] == ["12.weight", "12.bias"] and dropout[2].p == 0.3
+    cnn = chapter.build("cnn", backend=backend)
+    assert [(k, v.shape) for k, v in cnn.state_dict().items()] == [
+        ("layer1.0.weight", (32, 1, 3, 3)), ("layer1.0.bias", (32,)), ("layer2.0.weight", (64, 32, 3, 3)),
+        ("layer2.0.bias", (64,)), ("fc.weight", (10, 3136)), ("fc.bias", (10,))]
+    assert cnn(mt.tensor(np.zeros((2, 784), dtype=np.float32), backend=backend)).shape == (2, 10)
+    with_bn, without_bn = chapter.batchnorm_pair(backend=backend)
+    assert list(with_bn.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                                          "1.num_batches_tracked", "3.weight", "3.bias", "4.weight", "4.bias",
+                                          "4.running_mean", "4.running_var", "4.num_batches_tracked", "6.weight", "6.bias"]
+    assert list(without_bn.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+
+
+def test_chapter_defaults_fill_only_what_was_not_given():
+    from types import SimpleNamespace
+
+    from minitorch_relu.chapter import fill_defaults
+
+    args = fill_defaults(SimpleNamespace(model="batchnorm", lr=None, batch_size=None, epochs=None))
+    assert (args.lr, args.batch_size, args.epochs) == (0.01, 32, 10)
+    args = fill_defaults(SimpleNamespace(model="cnn", lr=0.5, batch_size=None, epochs=2))
+    assert (args.lr, args.batch_size, args.epochs) == (0.5, 100, 2)
+
+
+def test_batchnorm_side_by_side_training_learns_and_switches_modes(backend):
+    from minitorch_relu import chapter
+    from minitorch_relu.data import DataLoader
+    from minitorch_relu.demos._data import synthetic
+
+    x, y = synthetic(256, seed=3)
+    mt.manual_seed(0)
+    models = chapter.batchnorm_pair(backend=backend)
+    optimizers = [mt.optim.Adam(m.parameters(), lr=0.01) for m in models]
+    loader = DataLoader((x, y), batch_size=32, shuffle=True, drop_last=True, seed=0, backend=backend)
+    seen = []
+
+    def evaluate(model):
+        assert all(m.training for m in model.modules())  # evaluation switches to eval() itself
+        return chapter.loss_and_accuracy(model, x, y, backend=backend)
+
+    history = chapter.train_side_by_side(models, loader, optimizers, 3, evaluate=evaluate,
+                                         on_epoch=lambda epoch, results: seen.append(epoch))
+    assert seen == [1, 2, 3] and models[0][1].num_batches_tracked.item() == 3 * 8
+    for k in range(2):
+        assert history[-1][k][1] > history[0][k][1] or history[-1][k][0] < history[0][k][0]  # learns
+        assert 0 <= history[-1][k][1] <= 1
+    line = chapter.comparison_lines(1, "TRAIN", (0.5, 0.9), (0.7, 0.8))
+    assert line == ("[Epoch 1-TRAIN] Batchnorm Loss(Acc): bn_loss:0.50000(bn_acc:0.90) "
+                    "vs No Batchnorm Loss(Acc): nn_loss:0.70000(nn_acc:0.80)")
