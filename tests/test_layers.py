@@ -241,10 +241,11 @@ def test_conv2d_matches_torch(backend, dtype, stride, padding):
         _compare(a.grad, t.grad, tol)
 
 
-@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 1, 0)])
-def test_max_pool2d_matches_torch_including_ties(backend, kernel, stride, padding):
+@pytest.mark.parametrize("kernel,stride,padding,shape", [(2, 2, 0, (2, 3, 7, 8)), (2, 2, 0, (2, 3, 8, 6)),
+                                                        (3, 2, 1, (2, 3, 7, 8)), (3, 1, 0, (2, 3, 7, 8))])
+def test_max_pool2d_matches_torch_including_ties(backend, kernel, stride, padding, shape):
     torch = _torch()
-    x = rng(11).integers(0, 3, size=(2, 3, 7, 8)).astype(np.float32)  # few values: many ties
+    x = rng(11).integers(0, 3, size=shape).astype(np.float32)  # few values: many ties
     g = rng(12).normal(size=F.max_pool2d(mt.tensor(x), kernel, stride, padding).shape).astype(np.float32)
     ours, theirs = leaf(x, backend, mt.float32), torch.tensor(x, requires_grad=True)
     out = F.max_pool2d(ours, kernel, stride, padding)

@@ -42,11 +42,21 @@ class MaxPool2d(Function):
         xp = self.xp
         (ph, pw) = self.padding
         grad_nhwc = grad.transpose(0, 2, 3, 1)
-        grad_x = xp.zeros(self.padded_shape, dtype=grad.dtype)
+        # Windows that tile the input exactly (stride = kernel, nothing left over) write every pixel
+        # once: plain stores into an uninitialized array. Otherwise pixels shared by windows (or in
+        # none) start at zero and add up.
+        kh, kw = self.offsets[-1][0] + 1, self.offsets[-1][1] + 1
+        (ho, wo), (sh, sw) = self.out_hw, self.stride
+        tiles = (sh, sw) == (kh, kw) and self.padded_shape[1:3] == (ho * kh, wo * kw)
+        grad_x = (xp.empty if tiles else xp.zeros)(self.padded_shape, dtype=grad.dtype)
         unrouted = grad_nhwc  # the gradient of the windows whose winner is not found yet
         for k, (di, dj) in enumerate(self.offsets):  # in row-major window order: the first maximum wins
             won = self.slabs[k] == self.out
-            _offset_view(grad_x, di, dj, self.stride, self.out_hw)[...] += unrouted * won
+            pixels = _offset_view(grad_x, di, dj, self.stride, self.out_hw)
+            if tiles:
+                pixels[...] = unrouted * won
+            else:
+                pixels[...] += unrouted * won
             if k + 1 < len(self.offsets):
                 unrouted = unrouted * ~won
         h, w = grad_x.shape[1] - 2 * ph, grad_x.shape[2] - 2 * pw
