@@ -441,7 +441,13 @@ def _run_training(args, setup, data):
     if args.model == "batchnorm":  # two nets side by side and their own table (chapter.py)
         from .chapter import run_batchnorm
 
-        run_batchnorm(args, setup, data, make_optimizer, plot_path=args.plot)
+        history = run_batchnorm(args, setup, data, make_optimizer, plot_path=args.plot)
+        if args.costs_out:  # "costs": the BN net's training loss per epoch; every number under "evaluations"
+            write_costs(args.costs_out, [epoch[0][0][0] for epoch in history],
+                        {"model": "batchnorm", "lr": args.lr, "epochs": args.epochs, "batch_size": args.batch_size,
+                         "seed": args.seed, "dtype": args.dtype, "evaluations": [
+                             {"with_batchnorm": {"train": list(bn[0]), "test": list(bn[1])},
+                              "without_batchnorm": {"train": list(nn[0]), "test": list(nn[1])}} for bn, nn in history]})
         return 0
     train_set, test_set = data
     backend = setup["backend"]

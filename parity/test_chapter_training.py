@@ -10,6 +10,8 @@ Every tolerance says where it was measured: on the shared 2-core CPU machine, Nu
 ``python parity/chapter_harness.py NAME EPOCHS DTYPE STEPS THREADS`` prints a comparison.
 """
 
+import os
+
 import numpy as np
 import pytest
 
@@ -132,7 +134,13 @@ def test_float32_short_runs_stay_within_torchs_own_spread(arrays, backend, name,
 LONG_EPOCH1_RTOL, LONG_RTOL, LONG_ACCURACY_ATOL = 3e-3, 0.2, 0.003
 
 
+# Lockstep costs both sides' time: on the shared 2-core machine xavier takes minutes, deep and dropout
+# ~10 minutes each, the CNN hours. So these run only when asked for, on top of the long marker.
+FULL = os.environ.get("MINITORCH_RELU_FULL_CHAPTER") == "1"
+
+
 @pytest.mark.long
+@pytest.mark.skipif(not FULL, reason="full chapter programs in lockstep: set MINITORCH_RELU_FULL_CHAPTER=1 (slow)")
 @pytest.mark.parametrize("name", ["xavier", "deep", "dropout", "batchnorm", "cnn"])
 def test_full_program_float32(arrays, backend, name):
     from minitorch_relu.chapter import DEFAULTS

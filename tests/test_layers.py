@@ -388,3 +388,27 @@ def test_batchnorm_side_by_side_training_learns_and_switches_modes(backend):
     line = chapter.comparison_lines(1, "TRAIN", (0.5, 0.9), (0.7, 0.8))
     assert line == ("[Epoch 1-TRAIN] Batchnorm Loss(Acc): bn_loss:0.50000(bn_acc:0.90) "
                     "vs No Batchnorm Loss(Acc): nn_loss:0.70000(nn_acc:0.80)")
+
+
+_SHARED = __import__("pathlib").Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (_SHARED / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").is_file(),
+                    reason=f"MNIST not found under {_SHARED}")
+def test_train_batchnorm_cli_prints_both_nets_per_epoch_and_writes_files(tmp_path, capsys):
+    import json
+
+    from minitorch_relu.cli import main
+
+    costs, plot = tmp_path / "bn.json", tmp_path / "bn.png"
+    code = main(["train", "--model", "batchnorm", "--epochs", "2", "--batch-size", "1000", "--data-dir", str(_SHARED),
+                 "--costs-out", str(costs), "--plot", str(plot), "--quiet"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert [line.split("]")[0] for line in out[:4]] == ["[Epoch 1-TRAIN", "[Epoch 1-VALID", "[Epoch 2-TRAIN", "[Epoch 2-VALID"]
+    assert all("Batchnorm Loss(Acc): bn_loss:" in line and "No Batchnorm" in line for line in out[:4])
+    assert out[4] == "Learning finished"
+    record = json.loads(costs.read_text())
+    assert record["model"] == "batchnorm" and record["lr"] == 0.01 and len(record["evaluations"]) == 2
+    assert record["costs"] == [e["with_batchnorm"]["train"][0] for e in record["evaluations"]]
+    assert plot.stat().st_size > 10_000

@@ -295,7 +295,7 @@ def test_corrupt_file_is_named(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--model", "cnn"], "argument --model: invalid choice: 'cnn'"),
+    (["--model", "resnet"], "argument --model: invalid choice: 'resnet'"),
     (["--backend", "tpu"], "argument --backend: invalid choice: 'tpu'"),
     (["--batch-size", "0"], "argument --batch-size: must be > 0, got 0"),
     (["--batch-size", "-5"], "argument --batch-size: must be > 0, got -5"),
