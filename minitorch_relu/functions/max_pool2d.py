@@ -49,15 +49,18 @@ class MaxPool2d(Function):
         (ho, wo), (sh, sw) = self.out_hw, self.stride
         tiles = (sh, sw) == (kh, kw) and self.padded_shape[1:3] == (ho * kh, wo * kw)
         grad_x = (xp.empty if tiles else xp.zeros)(self.padded_shape, dtype=grad.dtype)
-        unrouted = grad_nhwc  # the gradient of the windows whose winner is not found yet
+        found = None  # windows whose winner is already found
         for k, (di, dj) in enumerate(self.offsets):  # in row-major window order: the first maximum wins
             won = self.slabs[k] == self.out
+            if found is None:
+                found = won.copy()
+            else:
+                won &= ~found  # a tie with an earlier offset: that one won
+                found |= won
             pixels = _offset_view(grad_x, di, dj, self.stride, self.out_hw)
             if tiles:
-                pixels[...] = unrouted * won
+                pixels[...] = grad_nhwc * won
             else:
-                pixels[...] += unrouted * won
-            if k + 1 < len(self.offsets):
-                unrouted = unrouted * ~won
+                pixels[...] += grad_nhwc * won
         h, w = grad_x.shape[1] - 2 * ph, grad_x.shape[2] - 2 * pw
         return (grad_x[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2),)
