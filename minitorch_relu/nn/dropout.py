@@ -31,6 +31,8 @@ class Dropout(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         _check_p(p)
+        if inplace:
+            raise NotImplementedError("Dropout: inplace=True is not supported; use inplace=False")
         self.p, self.inplace = p, inplace
 
     def forward(self, x):
