@@ -46,3 +46,16 @@ def set_rng_state(state):
     restored = np.random.default_rng()
     restored.bit_generator.state = json.loads(array.tobytes().decode("ascii"))
     _generator = restored
+
+
+# --- provisional bernoulli (replaced by the gen branch) ---
+_current_generator = generator  # the parameter below shadows the function's name
+
+
+def bernoulli(shape, p, dtype=np.float32, generator=None):
+    """A numpy array of ``shape`` holding 1 with probability ``p`` and 0 otherwise (in ``dtype``),
+    like torch's ``torch.empty(shape).bernoulli_(p)``; drawn from ``generator`` or the current one."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"bernoulli: p must lie in [0, 1], got {p}")
+    rng = generator if generator is not None else _current_generator()
+    return (rng.random(shape) < p).astype(dtype)

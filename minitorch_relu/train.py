@@ -18,7 +18,7 @@ import math
 import random
 import sys
 
-MODELS = ("softmax", "mlp")
+MODELS = ("softmax", "mlp", "xavier", "deep", "dropout", "batchnorm", "cnn")  # the last five: chapter.py
 DTYPES = ("float32", "float64")
 BACKENDS = ("numpy", "cupy", "strict")
 COST_FORMATS = (".json", ".csv")
@@ -58,15 +58,18 @@ def build_model(name="softmax", dtype="float32", backend=None):
     """The lesson's model ``name`` ("softmax" or "mlp"), drawn from the engine's seeded generator.
 
     As in the lesson, each Linear is first built with torch's default init (which also sets its
-    bias), then its weight is redrawn with normal_(mean 0, std 1).
+    bias), then its weight is redrawn with normal_(mean 0, std 1). The chapter's models (xavier,
+    deep, dropout, batchnorm, cnn) are built by minitorch_relu.chapter.
     """
     import numpy as np
 
-    from . import nn
+    from . import chapter, nn
 
     key = str(name).lower()
     if key not in MODELS:
         raise UsageError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    if key in chapter.CHAPTER_MODELS:
+        return chapter.build(key, dtype, backend)
     dtype = np.dtype(dtype)
     if key == "softmax":
         layers = [nn.Linear(784, 10, dtype=dtype, backend=backend)]
@@ -452,10 +455,12 @@ def _seed(text):
 
 def add_arguments(parser):
     parser.add_argument("--model", default="softmax", type=str.lower, choices=MODELS,
-                        help="softmax regression Linear(784,10), or the 784-256-256-10 ReLU MLP (default: softmax)")
-    parser.add_argument("--epochs", type=_positive_int, default=15, help="default: 15")
-    parser.add_argument("--batch-size", type=_positive_int, default=100, help="default: 100")
-    parser.add_argument("--lr", type=_positive_float, default=0.001, help="learning rate (default: 0.001)")
+                        help="softmax regression Linear(784,10), the 784-256-256-10 ReLU MLP, or one of the chapter's "
+                             "programs: xavier, deep, dropout, batchnorm, cnn (default: softmax)")
+    # None: the model's default (chapter.DEFAULTS), filled in by run()
+    parser.add_argument("--epochs", type=_positive_int, default=None, help="default: 15 (batchnorm: 10)")
+    parser.add_argument("--batch-size", type=_positive_int, default=None, help="default: 100 (batchnorm: 32)")
+    parser.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default: 0.001; batchnorm: 0.01)")
     parser.add_argument("--optimizer", default="Adam",
                         help="any optimizer of minitorch_relu.optim, by name, case-insensitive (default: Adam)")
     parser.add_argument("--optim-args", default="", metavar="KEY=VALUE,...",
@@ -531,7 +536,10 @@ def _prepare(args):
     """Check every option before any data is read or any state changes."""
     from .backend import get_backend
 
+    from .chapter import fill_defaults
+
     checkpoint = _resume_settings(args) if args.resume else None
+    fill_defaults(args)  # --lr, --batch-size, --epochs: the model's defaults where not given (nor resumed)
     optim_options = parse_optim_args(args.optim_args)
     if optimizer_class(args.optimizer).__name__ == "SparseAdam":
         raise UsageError("SparseAdam updates only the rows a sparse gradient touches (nn.Embedding(sparse=True)); "
@@ -642,6 +650,17 @@ def _run_training(args, setup, data):
     from . import random as mt_random
     from .data import DataLoader
 
+    if args.model == "batchnorm":  # two nets side by side and their own table (chapter.py)
+        from .chapter import run_batchnorm
+
+        history = run_batchnorm(args, setup, data, make_optimizer, plot_path=args.plot)
+        if args.costs_out:  # "costs": the BN net's training loss per epoch; every number under "evaluations"
+            write_costs(args.costs_out, [epoch[0][0][0] for epoch in history],
+                        {"model": "batchnorm", "lr": args.lr, "epochs": args.epochs, "batch_size": args.batch_size,
+                         "seed": args.seed, "dtype": args.dtype, "evaluations": [
+                             {"with_batchnorm": {"train": list(bn[0]), "test": list(bn[1])},
+                              "without_batchnorm": {"train": list(nn[0]), "test": list(nn[1])}} for bn, nn in history]})
+        return 0
     train_set, test_set = data
     images, labels = train_set.images, train_set.labels
     if args.subset is not None:
@@ -673,6 +692,7 @@ def _run_training(args, setup, data):
     def report(epoch, cost):
         print("Epoch:", "%04d" % epoch, "cost =", "{:.9f}".format(cost), flush=True)
 
+    model.train()  # dropout on while training, off to test (the chapter's model.train()/model.eval())
     grad_stats = None
     if getattr(args, "grad_stats", None):  # --grad-stats: gradient flow per epoch (viz.GradStats)
         from .viz import GradStats
@@ -705,6 +725,7 @@ def _run_training(args, setup, data):
         if grad_stats is not None:
             grad_stats.close()
     print("Learning finished")
+    model.eval()
 
     accuracy = evaluate(model, test_set.images, test_set.labels, args.dtype, backend, args.raw_test_pixels)
     print("Accuracy:", accuracy)

@@ -16,6 +16,7 @@ import minitorch_relu as mt
 from minitorch_relu import strict
 from minitorch_relu.cli import build_parser, main
 from minitorch_relu.data import DataLoader
+from minitorch_relu.chapter import fill_defaults
 from minitorch_relu.train import (Progress, UsageError, build_model, evaluate, lesson_sample_index, make_optimizer,
                                   optimizer_classes, parse_optim_args, train)
 
@@ -45,8 +46,8 @@ def test_build_model_shapes_keys_and_init(backend):
     assert all(p.dtype == np.float64 and p.backend == backend for p in mlp.parameters())
     mt.manual_seed(777)
     assert np.array_equal(build_model("softmax").weight.numpy(), weight)  # the seed fixes the weights
-    with pytest.raises(UsageError, match="unknown model 'cnn'; choose one of softmax, mlp"):
-        build_model("cnn")
+    with pytest.raises(UsageError, match="unknown model 'resnet'; choose one of softmax, mlp, xavier"):
+        build_model("resnet")
 
 
 def test_optimizer_lookup_is_case_insensitive():
@@ -295,7 +296,7 @@ def test_corrupt_file_is_named(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--model", "cnn"], "argument --model: invalid choice: 'cnn'"),
+    (["--model", "resnet"], "argument --model: invalid choice: 'resnet'"),
     (["--backend", "tpu"], "argument --backend: invalid choice: 'tpu'"),
     (["--batch-size", "0"], "argument --batch-size: must be > 0, got 0"),
     (["--batch-size", "-5"], "argument --batch-size: must be > 0, got -5"),
@@ -392,7 +393,7 @@ def test_unknown_backend_name_in_the_api():
 
 
 def test_parser_defaults_are_the_lessons():
-    args = build_parser().parse_args(["train"])
+    args = fill_defaults(build_parser().parse_args(["train"]))
     assert (args.model, args.epochs, args.batch_size, args.lr, args.optimizer, args.seed) == (
         "softmax", 15, 100, 0.001, "Adam", 777)
     assert (args.backend, args.dtype, args.raw_test_pixels, args.download, args.data_dir) == (

@@ -4,6 +4,7 @@
     dying-relu   ReLU units that die (large negative bias, high learning rate) and LeakyReLU that does not
     optimizers   every optimizer of the lesson on Beale, Rosenbrock and a saddle (PNG and animated GIF)
     compare      the lesson's two MNIST programs: this engine's loss curves against torch's
+    init         normal(std 1) against xavier init: activation and gradient histograms per layer
 
 Each demo prints its numbers, and writes images to --out (default out/demos) when matplotlib is
 installed (pip install 'minitorch_relu[plot]').
@@ -20,6 +21,7 @@ DEMOS = {
     "dying-relu": "dying_relu",
     "optimizers": "optimizers",
     "compare": "compare",
+    "init": "init",
 }
 
 DEFAULT_OUT = "out/demos"

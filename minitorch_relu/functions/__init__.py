@@ -40,8 +40,12 @@ mse.py           MSELoss mean((x - y)^2): (2 (x - y) / N, -2 (x - y) / N)
 """
 
 from .arithmetic import Add, Div, Mul, Neg, PowScalar, Sub
+from .batch_norm import BatchNorm
 from .binary_cross_entropy import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
+from .conv2d import Conv2d
+from .cross_entropy import CrossEntropy
 from .cross_entropy import CrossEntropy, SmoothedCrossEntropy
+from .dropout import Dropout
 from .elementwise import Abs, Clamp, Sign
 from .elu import ELU
 from .exp_log import Exp, Log, Sqrt
@@ -52,6 +56,7 @@ from .leaky_relu import LeakyReLU
 from .linear import Linear
 from .logsumexp import LogSumExp
 from .matmul import MatMul
+from .max_pool2d import MaxPool2d
 from .mse import MSELoss
 from .nll_loss import NLLLoss
 from .power import Pow

@@ -109,7 +109,8 @@ def mse_loss(input, target, reduction="mean"):
     return F.MSELoss.apply(input, target, reduction=reduction)
 
 
-# ===== more activations and losses (issue 13, part 2) ==========================================
+# ===== more activations and losses (issue 13, part 2) ===================================
+
 from ..backend import backend_of  # noqa: E402 (kept with the section that uses it)
 
 
@@ -190,3 +191,10 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError(f"one_hot: class values must be smaller than num_classes={num_classes}, found {high}")
     xp = backend_of(values).xp
     return Tensor._wrap((values[..., None] == xp.arange(num_classes)).astype(np.int64))
+
+
+# ----- the chapter's layers: each functional form lives beside its layer (nn/conv.py, ...) ---------
+from .batchnorm import batch_norm  # noqa: E402
+from .conv import conv2d  # noqa: E402
+from .dropout import dropout  # noqa: E402
+from .pooling import max_pool2d  # noqa: E402

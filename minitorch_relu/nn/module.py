@@ -15,13 +15,20 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())  # state that is not trained (running stats)
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before assigning {name!r}")
+        if name in self.__dict__.get("_buffers", ()) and (value is None or isinstance(value, Tensor)):
+            self._buffers[name] = value  # assigning to a buffer replaces its tensor, as in torch
+            object.__setattr__(self, name, value)
+            return
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self.__dict__.get("_buffers", {}).pop(name, None)
         if isinstance(value, Parameter):
             self._parameters[name] = value
         elif isinstance(value, Module):
@@ -33,6 +40,49 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep ``tensor`` as state that is saved and moved with the module but not trained.
+
+        Persistent buffers appear in state_dict() after the module's own parameters, as in torch.
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: buffer name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: cannot assign a {type(tensor).__name__} as buffer {name!r} (a Tensor or None is required)")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer: attribute {name!r} already exists as a parameter or module")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix="", recurse=True):
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    yield (f"{module_prefix}.{name}" if module_prefix else name), buf
+
+    def buffers(self, recurse=True):
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def _state_tensors(self):
+        """name -> Tensor for state_dict, in torch's order: per module, its parameters, then its
+        persistent buffers, then its children."""
+        entries, seen = OrderedDict(), set()
+        for prefix, module in self.named_modules():
+            own = list(module._parameters.items()) + [
+                (n, b) for n, b in module._buffers.items() if n not in module._non_persistent_buffers]
+            for name, value in own:
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                entries[f"{prefix}.{name}" if prefix else name] = value
+        return entries
 
     # ----- walking the tree ---------------------------------------------------------------------
     def children(self):
@@ -82,25 +132,27 @@ class Module:
         return self.train(False)
 
     def to(self, backend):
-        """Move every parameter (and its gradient) to ``backend`` in place; returns self."""
+        """Move every parameter (and its gradient) and every buffer to ``backend`` in place; returns self."""
         target = get_backend(backend)
         for param in self.parameters():
             moved = param.to(target)
             param.data = moved.data
             param.grad = moved.grad
+        for buf in self.buffers():
+            buf.data = buf.to(target).data
         return self
 
     # ----- saving and loading -------------------------------------------------------------------
     def state_dict(self):
-        """name -> numpy array (a copy), with torch's key names ("0.weight", "0.bias", ...)."""
-        return OrderedDict((name, np.array(param.numpy(), copy=True)) for name, param in self.named_parameters())
+        """name -> numpy array (a copy), with torch's key names ("0.weight", "0.bias", ...), buffers included."""
+        return OrderedDict((name, np.array(t.numpy(), copy=True)) for name, t in self._state_tensors().items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into the parameters. Every problem is listed, and nothing changes unless all is well.
 
         Values may be numpy arrays, Tensors, or anything numpy can read (torch CPU tensors included).
         """
-        params = dict(self.named_parameters())
+        params = self._state_tensors()  # parameters and persistent buffers
         missing = [k for k in params if k not in state_dict]
         unexpected = [k for k in state_dict if k not in params]
         values, problems = {}, []

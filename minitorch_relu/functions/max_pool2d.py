@@ -1,0 +1,66 @@
+"""2-D max pooling: each output is the largest value of its kernel-sized window.
+
+The windows are gathered offset by offset: for each (di, dj) of the kernel, the strided view
+x[n, c, i*sh + di, j*sw + dj] holds that offset of every window at once. Stacking the kh*kw views
+gives ``slabs`` (kh*kw, N, Ho, Wo, C), and the output is their maximum along the first axis.
+
+The gradient flows only to the position that won. torch's rule picks the winner: a later value
+replaces the current maximum only if it is strictly larger, so on ties the first maximum in the
+window's row-major order wins; backward walks the offsets in that order and routes each window's
+gradient to the first offset equal to the maximum. (A window holding NaN outputs NaN, as in torch,
+but its gradient is dropped here, where torch sends it to the NaN.)
+
+Memory order: the slabs are channels-last, the order the convolutions here leave their outputs in
+(see conv2d.py), so gathering them reads runs of contiguous channels and every later pass is contiguous.
+"""
+
+from ..autograd import Function
+
+
+def _offset_view(x_nhwc, di, dj, stride, out_hw):
+    """x_nhwc[n, i*sh + di, j*sw + dj, c] for every output (i, j): offset (di, dj) of every window."""
+    (sh, sw), (ho, wo) = stride, out_hw
+    return x_nhwc[:, di:di + sh * (ho - 1) + 1:sh, dj:dj + sw * (wo - 1) + 1:sw]
+
+
+class MaxPool2d(Function):
+    def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)):
+        xp = self.xp
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+        x_nhwc = x.transpose(0, 2, 3, 1)  # a view; (N, C, H, W) is still what the caller sees
+        if ph or pw:  # padding never wins: it is -inf, as in torch
+            x_nhwc = xp.pad(x_nhwc, ((0, 0), (ph, ph), (pw, pw), (0, 0)), constant_values=-xp.inf)
+        out_hw = ((x_nhwc.shape[1] - kh) // sh + 1, (x_nhwc.shape[2] - kw) // sw + 1)
+        offsets = [(di, dj) for di in range(kh) for dj in range(kw)]  # row-major window order
+        slabs = xp.stack([_offset_view(x_nhwc, di, dj, stride, out_hw) for di, dj in offsets])
+        out = slabs.max(axis=0)  # (N, Ho, Wo, C)
+        self.slabs, self.out, self.offsets = slabs, out, offsets
+        self.padded_shape, self.stride, self.padding, self.out_hw = x_nhwc.shape, stride, padding, out_hw
+        return out.transpose(0, 3, 1, 2)  # (N, C, Ho, Wo), a view
+
+    def backward(self, grad):
+        xp = self.xp
+        (ph, pw) = self.padding
+        grad_nhwc = grad.transpose(0, 2, 3, 1)
+        # Windows that tile the input exactly (stride = kernel, nothing left over) write every pixel
+        # once: plain stores into an uninitialized array. Otherwise pixels shared by windows (or in
+        # none) start at zero and add up.
+        kh, kw = self.offsets[-1][0] + 1, self.offsets[-1][1] + 1
+        (ho, wo), (sh, sw) = self.out_hw, self.stride
+        tiles = (sh, sw) == (kh, kw) and self.padded_shape[1:3] == (ho * kh, wo * kw)
+        grad_x = (xp.empty if tiles else xp.zeros)(self.padded_shape, dtype=grad.dtype)
+        found = None  # windows whose winner is already found
+        for k, (di, dj) in enumerate(self.offsets):  # in row-major window order: the first maximum wins
+            won = self.slabs[k] == self.out
+            if found is None:
+                found = won.copy()
+            else:
+                won &= ~found  # a tie with an earlier offset: that one won
+                found |= won
+            pixels = _offset_view(grad_x, di, dj, self.stride, self.out_hw)
+            if tiles:
+                pixels[...] = grad_nhwc * won
+            else:
+                pixels[...] += grad_nhwc * won
+        h, w = grad_x.shape[1] - 2 * ph, grad_x.shape[2] - 2 * pw
+        return (grad_x[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2),)
