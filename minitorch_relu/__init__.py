@@ -4,7 +4,8 @@ from . import nn, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend
 from .gradcheck import gradcheck
-from .random import manual_seed
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, rand, randint,
+                     randn, randperm, seed, set_rng_state)
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, tensor, uint8
 
 __version__ = "0.1.0"
