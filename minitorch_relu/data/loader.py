@@ -59,7 +59,8 @@ class DataLoader:
     for worker processes; drawn even without shuffle). With shuffle, the first batch then takes
     another int64 from the default generator, seeds a fresh Generator with it and uses
     ``randperm(n)`` from that one (torch's RandomSampler); with ``generator=`` the permutation comes
-    from that generator directly.
+    from that generator directly (and, like torch's sampler, a second one is drawn and dropped when
+    the epoch ends).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, *, seed=None, generator=None,
@@ -170,6 +171,11 @@ class DataLoader:
         for start in range(0, stop, self.batch_size):
             window = slice(start, min(start + self.batch_size, count))
             yield self._make_batch(order[window] if order is not None else window)
+        if self.shuffle and isinstance(self._generator, mt_random.Generator):
+            # Once exhausted, torch's RandomSampler draws one more randperm(n) (for its num_samples % n
+            # tail, empty here). From the per-epoch generator that is invisible; from a given one it
+            # advances the stream by the n - 1 words of a shuffle.
+            self._generator.random(max(self.n - 1, 0))
 
     def __repr__(self):
         return (f"DataLoader(n={self.n}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
