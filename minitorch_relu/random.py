@@ -245,8 +245,13 @@ def _fma(a, b, c):
     dtype = np.result_type(a, b, c)
     a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
     if dtype == np.float32:
-        s, err = _two_sum(c, a * b)
-        return _round_to_odd(s, err).astype(np.float32)
+        s = a * b + c  # the product is exact; only the sum rounds
+        # Rounding s again to float32 can only go wrong when s landed exactly halfway between two
+        # float32 values (its 29 extra bits are 100...0); fix those few with the exact error.
+        halfway = (s.view(np.int64) & 0x1FFFFFFF) == 0x10000000
+        if halfway.any() or np.abs(s).min(initial=np.inf) < np.finfo(np.float32).tiny:
+            s = _round_to_odd(*_two_sum(c, a * b))
+        return s.astype(np.float32)
 
     def split(x):  # x = hi + lo with 26-bit halves, so hi * hi etc. are exact
         t = 134217729.0 * x
