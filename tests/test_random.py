@@ -234,3 +234,18 @@ def test_dataloader_generator_and_seed_give_the_same_order():
     assert np.array_equal(loader_generator.get_state(), g.get_state())
     with pytest.raises(TypeError, match="Generator"):
         DataLoader(data, 8, shuffle=True, generator=123)
+
+
+def test_random_tensors_and_init_on_every_backend(backend):
+    # drawn on the host, then moved: the same values on every device
+    mt.manual_seed(12)
+    host = [mt.rand(3, 4).numpy(), mt.randn(20).numpy(), mt.randint(5, (6,)).numpy(), mt.randperm(7).numpy(),
+            mt.nn.Linear(5, 3).weight.numpy()]
+    mt.manual_seed(12)
+    device = [mt.rand(3, 4, backend=backend), mt.randn(20, backend=backend), mt.randint(5, (6,), backend=backend),
+              mt.randperm(7, backend=backend), mt.nn.Linear(5, 3, backend=backend).weight]
+    for expected, tensor in zip(host, device):
+        assert tensor.backend == mt.get_backend(backend).name
+        assert np.array_equal(tensor.numpy(), expected)
+    x = mt.rand(2, 2, backend=backend, requires_grad=True)
+    assert x.requires_grad and x.dtype == np.float32
