@@ -126,7 +126,8 @@ class Generator:
         """n 32-bit words (uint32), torch's random() n times."""
         blocks = []
         while n > 0:
-            if self._left == 1:  # torch: --left == 0 -> twist, then left = 624, next = 0
+            if self._left == 1:  # torch: --left reaches 0 -> twist, left = 624, next = 0, draw one
+                # left = 625 here because the take below subtracts what torch's decrement already did
                 self._state, self._left, self._next = _twist(self._state), _N + 1, 0
             take = min(n, self._left - 1)
             blocks.append(self._state[self._next:self._next + take])
