@@ -244,14 +244,15 @@ def _fma(a, b, c):
     float64: Dekker's exact product, then Boldo and Melquiond's round-to-odd sum.
     """
     dtype = np.result_type(a, b, c)
-    a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
+    a, b, c = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (a, b, c)))
     if dtype == np.float32:
         s = a * b + c  # the product is exact; only the sum rounds
-        # Rounding s again to float32 can only go wrong when s landed exactly halfway between two
-        # float32 values (its 29 extra bits are 100...0); fix those few with the exact error.
-        halfway = (s.view(np.int64) & 0x1FFFFFFF) == 0x10000000
-        if halfway.any() or np.abs(s).min(initial=np.inf) < np.finfo(np.float32).tiny:
-            s = _round_to_odd(*_two_sum(c, a * b))
+        # Rounding s again to float32 can only go wrong where s landed exactly halfway between two
+        # float32 values (its 29 extra bits are 100...0), or below float32's normal range; those
+        # few get the sum rounded to odd from its exact error.
+        risky = ((s.view(np.int64) & 0x1FFFFFFF) == 0x10000000) | (np.abs(s) < np.finfo(np.float32).tiny)
+        if risky.any():
+            s[risky] = _round_to_odd(*_two_sum(c[risky], a[risky] * b[risky]))
         return s.astype(np.float32)
 
     def split(x):  # x = hi + lo with 26-bit halves, so hi * hi etc. are exact
