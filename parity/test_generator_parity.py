@@ -19,6 +19,15 @@ from minitorch_relu.data import DataLoader
 from minitorch_relu.train import build_model
 from parity.mnist_harness import SEED, torch_model
 
+# random.py reproduces torch's AVX2 kernels (which torch also runs on AVX-512 CPUs). Torch's no-AVX2
+# kernels compute float32 normal_ with the C library's logf/sinf/cosf and round ``value * std + mean``
+# twice in small normal_ calls: not reproduced, so this file does not apply there.
+pytestmark = pytest.mark.skipif(
+    torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"),
+    reason=f"torch runs its {torch.backends.cpu.get_cpu_capability()} kernels (ATEN_CPU_CAPABILITY); the engine "
+           "reproduces torch's AVX2/AVX-512 ones",
+)
+
 SEEDS = (0, 777, 2**40 + 12345, -5)
 SIZES = (1, 2, 15, 16, 17, 31, 33, 1000, 1001, 7840)
 DTYPES = ((np.float32, torch.float32), (np.float64, torch.float64))
