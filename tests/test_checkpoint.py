@@ -151,10 +151,10 @@ def test_rng_state_round_trip():
     mt.manual_seed(5)
     state = mt.random.get_rng_state()
     assert state.dtype == np.uint8 and state.ndim == 1
-    first = mt.random.generator().random(4)
+    first = mt.random.default_generator.random(4)
     mt.manual_seed(6)
     mt.random.set_rng_state(state)
-    assert np.array_equal(mt.random.generator().random(4), first)
+    assert np.array_equal(mt.random.default_generator.random(4), first)
 
 
 # ----- resuming is exact --------------------------------------------------------------------------------

@@ -147,10 +147,10 @@ def test_dead_relu_units_stay_dead_while_leaky_ones_recover(tmp_path, capsys):
     assert np.all(relu["counts"] == relu["counts"][0])  # ... and a ReLU network never gets them back
     assert relu["losses"][-1] == pytest.approx(relu["losses"][0], rel=0.01)  # so it hardly learns
     assert leaky["counts"][-1, 0] < relu["counts"][-1, 0] - 10  # LeakyReLU units climb back
-    assert leaky["losses"][-1] < relu["losses"][-1] - 0.2  # and learns: 2.257 against 2.550 after 30 steps
-    # The high learning rate kills ReLU units that start alive.
+    assert leaky["losses"][-1] < relu["losses"][-1] - 0.2  # and learns: 2.296 against 2.550 after 30 steps
+    # The high learning rate kills ReLU units that start alive (default init, seed 777: 1 of 128 starts dead).
     high = results["lr"]
-    assert high["relu"]["counts"][0].sum() == 0
+    assert high["relu"]["counts"][0].sum() <= 1
     assert high["relu"]["counts"][-1].sum() > high["leaky_relu"]["counts"][-1].sum() + 10
 
     dying_relu.print_results(results, 64, 30)  # what `demo dying-relu --steps 30` prints and draws

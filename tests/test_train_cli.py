@@ -97,9 +97,11 @@ def test_train_lowers_the_cost_and_matches_a_hand_written_loop(backend):
     twin = build_model("softmax", backend=backend)
     twin.load_state_dict(start)
     optimizer = mt.optim.Adam(twin.parameters(), lr=0.01)
-    order_rng = np.random.default_rng(5)
+    order_generator = mt.Generator().manual_seed(5)  # what DataLoader(seed=5) draws from, as torch's loader
     for epoch in range(3):
-        order = order_rng.permutation(len(y))
+        mt.random.draw_seed(order_generator)  # the iterator's base seed
+        order = mt.random.permutation(len(y), order_generator)
+        mt.random.permutation(len(y), order_generator)  # the sampler's dropped randperm at the epoch's end
         total = np.float32(0)
         for b in range(4):
             idx = order[b * 50:(b + 1) * 50]

@@ -10,6 +10,7 @@ target dtype (a correctly rounded division, so float32 values equal ToTensor's b
 
 import numpy as np
 
+from .. import random as mt_random
 from ..backend import get_backend
 from ..tensor import Tensor
 
@@ -41,9 +42,10 @@ class DataLoader:
     batch_size  samples per batch (> 0)
     shuffle     a new random order every epoch (each ``iter()``)
     drop_last   drop the last, smaller batch
-    seed        seed of this loader's own numpy Generator; or
-    generator   a numpy Generator to draw the order from; by default the engine's generator
-                (minitorch_relu.random.generator(), reseeded by mt.manual_seed)
+    generator   a minitorch_relu Generator to draw from (torch's ``generator=``); by default the
+                engine's default generator, reseeded by mt.manual_seed. A numpy Generator is also
+                accepted (its own permutation, not torch's order)
+    seed        shorthand for ``generator=mt.Generator().manual_seed(seed)``
     sampler     instead of shuffle: any iterable giving one epoch's sample indices per ``iter()``
                 (how the parity tests replay torch's exact order)
     backend     where batches live ("numpy", "cupy", "strict"); the set is uploaded once
@@ -51,6 +53,14 @@ class DataLoader:
     flatten     x as (B, 784) rows (the lesson's X.view(-1, 28 * 28)); False keeps (B, 28, 28)
 
     x holds the chosen dtype, y int64 labels; neither requires grad.
+
+    Shuffling draws what torch's DataLoader draws, in the same order, so after the same seeding the
+    batches are torch's: each ``iter()`` takes one int64 from the generator (torch's ``_base_seed``,
+    for worker processes; drawn even without shuffle). With shuffle, the first batch then takes
+    another int64 from the default generator, seeds a fresh Generator with it and uses
+    ``randperm(n)`` from that one (torch's RandomSampler); with ``generator=`` the permutation comes
+    from that generator directly (and, like torch's sampler, a second one is drawn and dropped when
+    the epoch ends).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, *, seed=None, generator=None,
@@ -67,8 +77,9 @@ class DataLoader:
             raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive (the sampler sets the order)")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: give seed or generator, not both")
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(f"DataLoader: generator must be a numpy.random.Generator, got {type(generator).__name__}")
+        if generator is not None and not isinstance(generator, (mt_random.Generator, np.random.Generator)):
+            raise TypeError(f"DataLoader: generator must be a minitorch_relu Generator (or a numpy Generator), "
+                            f"got {type(generator).__name__}")
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"DataLoader: dtype must be a floating point type, got {dtype}")
@@ -81,7 +92,7 @@ class DataLoader:
         self.dtype = dtype
         self.flatten = flatten
         self.n = n
-        self._generator = np.random.default_rng(seed) if seed is not None else generator
+        self._generator = mt_random.Generator().manual_seed(seed) if seed is not None else generator
         self._backend = get_backend(backend)
         self._scale = images.dtype == np.uint8  # raw pixels -> [0, 1], as ToTensor
         # One upload of the whole set; every batch is then cut where the model runs.
@@ -130,10 +141,13 @@ class DataLoader:
                                  f"shape {order.shape}")
             return order
         if self.shuffle:
-            from .. import random as mt_random  # the engine's generator *now*, after any manual_seed
-
-            generator = self._generator if self._generator is not None else mt_random.generator()
-            return generator.permutation(self.n)
+            if isinstance(self._generator, np.random.Generator):
+                return self._generator.permutation(self.n)
+            if self._generator is not None:
+                return mt_random.permutation(self.n, self._generator)
+            # torch's RandomSampler: a fresh generator, seeded from the default one, every epoch
+            sampler_generator = mt_random.Generator().manual_seed(mt_random.draw_seed())
+            return mt_random.permutation(self.n, sampler_generator)
         return None
 
     def _make_batch(self, index):
@@ -149,6 +163,12 @@ class DataLoader:
         return Tensor._wrap(x), Tensor._wrap(y)
 
     def __iter__(self):
+        # torch draws its iterator's base seed when the iterator is made, before the first batch
+        if not isinstance(self._generator, np.random.Generator):
+            mt_random.draw_seed(self._generator)  # the default generator when none was given
+        return self._batches()
+
+    def _batches(self):
         order = self._order()
         count = len(order) if order is not None else self.n
         if order is not None:
@@ -157,6 +177,11 @@ class DataLoader:
         for start in range(0, stop, self.batch_size):
             window = slice(start, min(start + self.batch_size, count))
             yield self._make_batch(order[window] if order is not None else window)
+        if self.shuffle and isinstance(self._generator, mt_random.Generator):
+            # Once exhausted, torch's RandomSampler draws one more randperm(n) (for its num_samples % n
+            # tail, empty here). From the per-epoch generator that is invisible; from a given one it
+            # advances the stream by the n - 1 words of a shuffle.
+            self._generator.random(max(self.n - 1, 0))
 
     def __repr__(self):
         return (f"DataLoader(n={self.n}, batch_size={self.batch_size}, shuffle={self.shuffle}, "

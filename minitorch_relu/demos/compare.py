@@ -11,7 +11,8 @@ quirk; the accuracy on pixels scaled like the training data is printed beside it
 When torch is installed, torch runs the lesson's program exactly (torch.manual_seed, then the model,
 then a shuffling DataLoader), and this engine starts from torch's initial weights and replays torch's
 batch order, so the two curves differ only by the arithmetic. Without torch, the engine runs alone
-from its own seed. The full run takes a few minutes; --epochs and --subset make it short.
+from the same seed; its generator is torch's (minitorch_relu/random.py), so it starts from the same
+weights and shuffles the same way. The full run takes a few minutes; --epochs and --subset make it short.
 """
 
 import sys
