@@ -67,108 +67,150 @@ def _leaf(array, requires_grad=True):
     return torch.tensor(array, requires_grad=requires_grad)
 
 
-def locate(torch_model, engine_model, batches, lr=0.001, steps=None, dtype="float64"):
-    """Replay ``batches`` ((x, y) numpy arrays) through both models with Adam(lr); return the first
-    Divergence, or None when every op stayed within rounding for every step.
+class Replay:
+    """torch and this engine, stepped together from torch's state (see the module doc)."""
 
-    Both models must have the same layers (a Sequential of Linear and activations, or one Linear);
-    the engine's parameters are overwritten with torch's at every step.
-    """
-    dtype = np.dtype(dtype)
-    allowed = ROUNDING[dtype]
-    torch_model = torch_model.to({np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[dtype])
-    t_layers, e_layers = _layers(torch_model), _layers(engine_model)
-    if [type(t).__name__ for t in t_layers] != [type(e).__name__ for e in e_layers]:
-        raise ValueError(f"the models differ: torch {[type(t).__name__ for t in t_layers]}, "
-                         f"engine {[type(e).__name__ for e in e_layers]}")
-    t_params = dict(torch_model.named_parameters())
-    e_params = dict(engine_model.named_parameters())
-    t_opt = torch.optim.Adam(torch_model.parameters(), lr=lr)
-    e_opt = mt.optim.Adam(engine_model.parameters(), lr=lr)
-    e_loss_fn = mt.nn.CrossEntropyLoss()
+    def __init__(self, torch_model, engine_model, lr=0.001, dtype="float64", backend="numpy"):
+        self.dtype, self.backend = np.dtype(dtype), backend
+        self.allowed = ROUNDING[self.dtype]
+        self.torch_model = torch_model.to({np.dtype(np.float64): torch.float64,
+                                           np.dtype(np.float32): torch.float32}[self.dtype])
+        self.t_layers, self.e_layers = _layers(self.torch_model), _layers(engine_model)
+        names = [type(t).__name__ for t in self.t_layers], [type(e).__name__ for e in self.e_layers]
+        if names[0] != names[1]:
+            raise ValueError(f"the models differ: torch {names[0]}, engine {names[1]}")
+        self.t_params = dict(self.torch_model.named_parameters())
+        self.e_params = dict(engine_model.named_parameters())
+        self.t_opt = torch.optim.Adam(self.torch_model.parameters(), lr=lr)
+        self.e_opt = mt.optim.Adam(engine_model.parameters(), lr=lr)
+        self.e_loss_fn = mt.nn.CrossEntropyLoss()
 
-    def first(step, phase, where, pairs):
-        for tensor, ours, theirs, *floor in pairs:
-            err, limit = _error(ours, theirs), max([allowed, *floor])
-            if err > limit:
-                return Divergence(step, phase, where, tensor, err, limit)
-        return None
+    def _engine_array(self, array):
+        return mt.tensor(array, backend=self.backend).data
 
-    for step, (x, y) in enumerate(batches, 1):
-        if steps is not None and step > steps:
-            break
-        x = np.asarray(x, dtype=dtype)
-        with mt.no_grad():  # each step starts from torch's parameters
-            for name, p in e_params.items():
-                p.data[...] = t_params[name].detach().numpy()
+    def torch_step(self, x, y):
+        """One plain training step of torch alone (the steps a sampled comparison skips)."""
+        self.t_opt.zero_grad()
+        torch.nn.functional.cross_entropy(self.torch_model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        self.t_opt.step()
+
+    def compare_step(self, x, y):
+        """One training step of both, every op of the engine fed torch's inputs; torch's step is the
+        one that counts. Returns every comparison, in the order the ops ran, as (phase, where,
+        tensor, error, allowed)."""
+        out = []
+
+        def compare(phase, where, pairs):
+            for tensor, ours, theirs, *floor in pairs:
+                out.append((phase, where, tensor, _error(ours, theirs), max([self.allowed, *floor])))
+
+        with mt.no_grad():  # the step starts from torch's parameters and Adam state
+            for name, p in self.e_params.items():
+                p.data[...] = self._engine_array(self.t_params[name].detach().numpy())
+        self.e_opt.load_state_dict(dict(self.e_opt.state_dict(), state=_adam_state(self.t_opt)))
 
         # Forward, layer by layer, each engine layer fed torch's input to it.
         t_ins, t_outs, e_ins, e_outs = [], [], [], []
         value = x
-        for i, (tl, el) in enumerate(zip(t_layers, e_layers)):
-            t_in, e_in = _leaf(value), mt.tensor(value, requires_grad=True)
+        for i, (tl, el) in enumerate(zip(self.t_layers, self.e_layers)):
+            t_in, e_in = _leaf(value), mt.tensor(value, requires_grad=True, backend=self.backend)
             t_out, e_out = tl(t_in), el(e_in)
             t_ins.append(t_in), t_outs.append(t_out), e_ins.append(e_in), e_outs.append(e_out)
-            found = first(step, "forward", f"layer {i} ({type(el).__name__})",
-                          [("output", e_out.numpy(), t_out.detach().numpy())])
-            if found:
-                return found
+            compare("forward", f"layer {i} ({type(el).__name__})", [("output", e_out.numpy(), t_out.detach().numpy())])
             value = t_out.detach().numpy()
 
         # The loss, on torch's logits.
-        t_logits, e_logits = _leaf(value), mt.tensor(value, requires_grad=True)
-        t_loss = torch.nn.functional.cross_entropy(t_logits, torch.from_numpy(np.asarray(y)))
-        e_loss = e_loss_fn(e_logits, mt.tensor(np.asarray(y, dtype=np.int64)))
-        found = first(step, "forward", "loss (CrossEntropyLoss)", [("output", e_loss.numpy(), t_loss.detach().numpy())])
-        if found:
-            return found
+        t_logits, e_logits = _leaf(value), mt.tensor(value, requires_grad=True, backend=self.backend)
+        t_loss = torch.nn.functional.cross_entropy(t_logits, torch.from_numpy(y))
+        e_loss = self.e_loss_fn(e_logits, mt.tensor(y, backend=self.backend))
+        compare("forward", "loss (CrossEntropyLoss)", [("output", e_loss.numpy(), t_loss.detach().numpy())])
         t_loss.backward()
         e_loss.backward()
-        found = first(step, "backward", "loss (CrossEntropyLoss)",
-                      [("gradient of the logits", e_logits.grad.numpy(), t_logits.grad.numpy())])
-        if found:
-            return found
+        # Each entry is (softmax - onehot) / N: once the batch is fitted, softmax rounds to the one-hot
+        # and the gradient is a few ulps of 1/N, so allow a few of those ulps, not of the gradient.
+        t_grad = t_logits.grad.numpy()
+        floor = 8 * np.finfo(self.dtype).eps / len(y) / max(np.abs(t_grad).max(), np.finfo(self.dtype).tiny)
+        compare("backward", "loss (CrossEntropyLoss)", [("gradient of the logits", e_logits.grad.numpy(), t_grad, floor)])
 
         # Backward, last layer first, each engine layer fed torch's gradient from above.
-        t_opt.zero_grad()
-        e_opt.zero_grad()
+        self.t_opt.zero_grad()
+        self.e_opt.zero_grad()
         upstream = t_logits.grad.numpy()
-        for i in reversed(range(len(t_layers))):
+        for i in reversed(range(len(self.t_layers))):
             t_outs[i].backward(torch.from_numpy(upstream))
-            e_outs[i].backward(mt.tensor(upstream))
+            e_outs[i].backward(mt.tensor(upstream, backend=self.backend))
             pairs = [("gradient of the input", e_ins[i].grad.numpy(), t_ins[i].grad.numpy())]
-            for pname, tp in t_layers[i].named_parameters():
-                ep = getattr(e_layers[i], pname)
-                pairs.append((f"gradient of {pname}", ep.grad.numpy(), tp.grad.numpy()))
-            found = first(step, "backward", f"layer {i} ({type(e_layers[i]).__name__})", pairs)
-            if found:
-                return found
+            for pname, tp in self.t_layers[i].named_parameters():
+                pairs.append((f"gradient of {pname}", getattr(self.e_layers[i], pname).grad.numpy(), tp.grad.numpy()))
+            compare("backward", f"layer {i} ({type(self.e_layers[i]).__name__})", pairs)
             upstream = t_ins[i].grad.numpy()
 
         # The optimizer: the same gradients in, the same update out.
         with mt.no_grad():
-            for name, p in e_params.items():
-                p.grad.data[...] = t_params[name].grad.numpy()
-        before = {name: p.detach().numpy().copy() for name, p in t_params.items()}
-        t_opt.step()
-        e_opt.step()
+            for name, p in self.e_params.items():
+                p.grad.data[...] = self._engine_array(self.t_params[name].grad.numpy())
+        before = {name: p.detach().numpy().copy() for name, p in self.t_params.items()}
+        self.t_opt.step()
+        self.e_opt.step()
         pairs = []
-        for name in t_params:
-            after = t_params[name].detach().numpy()
+        for name in self.t_params:
+            after = self.t_params[name].detach().numpy()
             update = after - before[name]
             # The update is read off the new parameter, which is rounded to the parameter's own ulp:
             # allow a few of those ulps relative to the update's size.
-            floor = 4 * np.finfo(dtype).eps * np.abs(after).max() / max(np.abs(update).max(), np.finfo(dtype).tiny)
-            pairs.append((f"update of {name}", e_params[name].numpy() - before[name], update, floor))
-        found = first(step, "optimizer", f"optimizer ({type(e_opt).__name__})", pairs)
-        if found:
-            return found
+            tiny = np.finfo(self.dtype).tiny
+            floor = 4 * np.finfo(self.dtype).eps * np.abs(after).max() / max(np.abs(update).max(), tiny)
+            pairs.append((f"update of {name}", self.e_params[name].numpy() - before[name], update, floor))
+        compare("optimizer", f"optimizer ({type(self.e_opt).__name__})", pairs)
+        return out
+
+
+def _adam_state(optimizer):
+    """torch's optimizer state as this engine's optimizers load it: numpy arrays, an int step count."""
+    return {index: {key: int(value.item()) if key == "step" else value.detach().numpy().copy()
+                    for key, value in entry.items()}
+            for index, entry in optimizer.state_dict()["state"].items()}
+
+
+def locate(torch_model, engine_model, batches, lr=0.001, steps=None, dtype="float64", backend="numpy"):
+    """Replay ``batches`` ((x, y) numpy arrays) through both models with Adam(lr); return the first
+    Divergence, or None when every op stayed within rounding for every step.
+
+    Both models must have the same layers (a Sequential of Linear and activations, or one Linear);
+    the engine's parameters and Adam state are overwritten with torch's at every step.
+    """
+    replay = Replay(torch_model, engine_model, lr, dtype, backend)
+    for step, (x, y) in enumerate(batches, 1):
+        if steps is not None and step > steps:
+            break
+        for phase, where, tensor, error, allowed in replay.compare_step(np.asarray(x, dtype=dtype), np.asarray(y)):
+            if not error <= allowed:
+                return Divergence(step, phase, where, tensor, error, allowed)
     return None
 
 
-def lesson_start(model_name="mlp", steps=20, dtype="float64", arrays=None):
+def worst_errors(torch_model, engine_model, batches, lr=0.001, dtype="float64", every=1, backend="numpy"):
+    """Train torch on all of ``batches``, comparing every ``every``-th step op by op (the others are
+    torch's alone). Returns (the worst error of any op relative to its rounding allowance, the
+    comparison that gave it, the number of steps compared)."""
+    replay = Replay(torch_model, engine_model, lr, dtype, backend)
+    worst, compared = (0.0, None), 0
+    for step, (x, y) in enumerate(batches, 1):
+        x, y = np.asarray(x, dtype=dtype), np.asarray(y)
+        if (step - 1) % every:
+            replay.torch_step(x, y)
+            continue
+        compared += 1
+        for phase, where, tensor, error, allowed in replay.compare_step(x, y):
+            if error / allowed > worst[0] or not np.isfinite(error):
+                worst = (error / allowed, (step, phase, where, tensor, error))
+    return worst[0], worst[1], compared
+
+
+def lesson_start(model_name="mlp", steps=20, dtype="float64", arrays=None, epochs=None, backend="numpy"):
     """torch's lesson model (seeded as the lesson seeds it), the same model in the engine, and the
-    first ``steps`` batches of torch's first epoch, as numpy (x scaled to [0, 1]) and int64 labels."""
+    lesson's batches in torch's order, as numpy (x scaled to [0, 1]) and int64 labels: a list of the
+    first ``steps``, or with ``epochs`` a generator over that many epochs (made as they are used)."""
     from mnist_harness import BATCH, load_arrays, lesson_seed, torch_model
 
     from minitorch_relu.train import build_model
@@ -176,17 +218,26 @@ def lesson_start(model_name="mlp", steps=20, dtype="float64", arrays=None):
     arrays = arrays or load_arrays()
     lesson_seed()
     t_model = torch_model(model_name)
-    engine = build_model(model_name, dtype)
+    engine = build_model(model_name, dtype, backend)
     n = len(arrays.train_labels)
     order = torch.utils.data.DataLoader(torch.arange(n), batch_size=BATCH, shuffle=True, drop_last=True)
     x_all = arrays.train_images.reshape(n, -1)
-    batches = []
-    for idx in order:
-        if len(batches) == steps:
+    scale = np.dtype(dtype).type(255)
+
+    def batches():
+        for _ in range(epochs or 1):
+            for idx in order:  # each epoch draws its shuffle from torch's generator, as the lesson's loader
+                idx = idx.numpy()
+                yield x_all[idx].astype(dtype) / scale, arrays.train_labels[idx]
+
+    if epochs is not None:
+        return t_model, engine, batches()
+    first = []
+    for batch in batches():
+        if len(first) == steps:
             break
-        idx = idx.numpy()
-        batches.append(((x_all[idx].astype(dtype) / np.dtype(dtype).type(255)), arrays.train_labels[idx]))
-    return t_model, engine, batches
+        first.append(batch)
+    return t_model, engine, first
 
 
 def main(argv=None):

@@ -59,10 +59,11 @@ def check(key, measured, backend="numpy", detail=""):
     allowed = bound(key)
     if not measured <= allowed:  # also catches NaN
         entry = entries()[key]
+        factor = entry["factor"]
+        reason = f"{factor} x the measured spread" if not isinstance(factor, str) else f"{factor}; measured spread"
         raise AssertionError(
             f"{key}: measured {measured:.3g} > allowed {allowed:.3g} ({entry['what']}; {entry['metric']}). "
-            f"The bound is {entry['factor']} x the measured spread {entry['spread']:.3g} "
-            f"({entry['measured_on']}). {detail}".rstrip()
+            f"The bound is {reason} {entry['spread']:.3g} ({entry['measured_on']}). {detail}".rstrip()
         )
     return measured
 

@@ -68,6 +68,8 @@ class Run:
     initial_state: dict = field(default_factory=dict)  # name -> numpy array
     orders: list = field(default_factory=list)  # one int64 array of sample indices per epoch
     final_state: dict = field(default_factory=dict)
+    # (model state_dict, optimizer state) at the start of each epoch, when asked for (torch_fast)
+    epoch_starts: list = field(default_factory=list)
 
 
 @dataclass
@@ -175,8 +177,18 @@ def lesson_program(root=None, epochs=15, model_name="softmax"):
     return Run(costs, raw, scaled, initial, orders, _state(model))
 
 
-def torch_fast(arrays, model_name="softmax", epochs=15, dtype="float32"):
-    """The lesson's program on in-memory tensors, with the lesson's random numbers (see module doc)."""
+def _optimizer_state(optimizer):
+    """torch's optimizer state as this engine's optimizers load it: numpy arrays, an int step count."""
+    return {index: {key: int(value.item()) if key == "step" else value.detach().cpu().numpy().copy()
+                    for key, value in entry.items()}
+            for index, entry in optimizer.state_dict()["state"].items()}
+
+
+def torch_fast(arrays, model_name="softmax", epochs=15, dtype="float32", keep_epoch_starts=False):
+    """The lesson's program on in-memory tensors, with the lesson's random numbers (see module doc).
+
+    With ``keep_epoch_starts`` the Run also holds the weights and Adam's state at every epoch's start
+    (for engine_from_each_epoch)."""
     tdtype = _torch_dtype(dtype)
     lesson_seed()
     model = torch_model(model_name).to(tdtype)
@@ -189,8 +201,10 @@ def torch_fast(arrays, model_name="softmax", epochs=15, dtype="float32"):
     criterion = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
     total_batch = len(index_loader)
-    costs, orders = [], []
+    costs, orders, starts = [], [], []
     for _ in range(epochs):
+        if keep_epoch_starts:
+            starts.append((_state(model), _optimizer_state(optimizer)))
         avg_cost = 0
         taken = []
         for idx in index_loader:
@@ -204,7 +218,7 @@ def torch_fast(arrays, model_name="softmax", epochs=15, dtype="float32"):
         orders.append(torch.cat(taken).numpy().astype(np.int64))
     raw = _torch_accuracy(model, arrays.test_images, arrays.test_labels, tdtype, raw=True)
     scaled = _torch_accuracy(model, arrays.test_images, arrays.test_labels, tdtype, raw=False)
-    return Run(costs, raw, scaled, initial, orders, _state(model))
+    return Run(costs, raw, scaled, initial, orders, _state(model), starts)
 
 
 def torch_replay(arrays, reference, model_name="mlp", epochs=15, dtype="float32", initial_state=None):
@@ -258,6 +272,35 @@ def engine_run(arrays, reference, model_name="softmax", epochs=15, dtype="float3
     return Run(costs, raw, scaled, reference.initial_state, reference.orders, model.state_dict())
 
 
+def engine_from_each_epoch(arrays, reference, model_name="mlp", dtype="float64", backend="numpy"):
+    """Each epoch of ``reference`` (a torch_fast run with keep_epoch_starts) trained again by this
+    engine from torch's weights and Adam state at that epoch's start, on torch's batches.
+
+    A free-running comparison of the MLP lets chaos grow even float64's rounding differences to
+    percents within a few epochs (parity/README.md); restarting every epoch from torch's state keeps
+    each epoch a test of the arithmetic. Returns a Run (per-epoch costs; accuracies after the last
+    epoch) and, per epoch, the largest difference of a weight at the epoch's end from torch's,
+    relative to the largest weight of its tensor."""
+    costs, weight_errors, model = [], [], None
+    for epoch, (state, optimizer_state) in enumerate(reference.epoch_starts):
+        model = build_model(model_name, dtype, backend)
+        model.load_state_dict(state)
+        optimizer = mt.optim.Adam(model.parameters(), lr=LR)
+        if optimizer_state:
+            optimizer.load_state_dict(dict(optimizer.state_dict(), state=optimizer_state))
+        loader = DataLoader((arrays.train_images, arrays.train_labels), batch_size=BATCH, drop_last=True,
+                            sampler=ReplaySampler([reference.orders[epoch]]), backend=backend, dtype=dtype)
+        costs += train(model, loader, optimizer, 1)
+        expected = reference.epoch_starts[epoch + 1][0] if epoch + 1 < len(reference.epoch_starts) \
+            else reference.final_state
+        ours = model.state_dict()
+        weight_errors.append(max(float(np.abs(np.asarray(ours[k]) - v).max() / np.abs(v).max())
+                                 for k, v in expected.items()))
+    raw = evaluate(model, arrays.test_images, arrays.test_labels, dtype, backend, raw_pixels=True)
+    scaled = evaluate(model, arrays.test_images, arrays.test_labels, dtype, backend, raw_pixels=False)
+    return Run(costs, raw, scaled, reference.initial_state, reference.orders, model.state_dict()), weight_errors
+
+
 def relative_differences(ours, theirs):
     ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
     return np.abs(ours - theirs) / np.abs(theirs)
@@ -269,22 +312,27 @@ def table(costs):
 
 
 if __name__ == "__main__":
-    # A parity report: python parity/mnist_harness.py [softmax|mlp] [epochs] [float32|float64] [chaos]
-    # With "chaos" the second run is torch again, from the same weights plus one ulp (see one_ulp_up).
+    # A parity report: python parity/mnist_harness.py [softmax|mlp] [epochs] [float32|float64] [chaos|each-epoch]
+    # chaos: the second run is torch again, from the same weights plus one ulp (see one_ulp_up);
+    # each-epoch: the engine restarts every epoch from torch's weights and Adam state (engine_from_each_epoch).
     import sys
     import time
 
     name = sys.argv[1] if len(sys.argv) > 1 else "softmax"
     n_epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 15
     dt = sys.argv[3] if len(sys.argv) > 3 else "float32"
-    chaos = len(sys.argv) > 4 and sys.argv[4] == "chaos"
+    mode = sys.argv[4] if len(sys.argv) > 4 else ""
     arr = load_arrays()
     t0 = time.perf_counter()
-    ref = torch_fast(arr, name, n_epochs, dt)
+    ref = torch_fast(arr, name, n_epochs, dt, keep_epoch_starts=mode == "each-epoch")
     t1 = time.perf_counter()
-    if chaos:
+    if mode == "chaos":
         ours = torch_replay(arr, ref, name, n_epochs, dt, initial_state=one_ulp_up(ref.initial_state))
         print("engine = torch from the same weights with one ulp added to the centre pixel's weights")
+    elif mode == "each-epoch":
+        ours, weight_errors = engine_from_each_epoch(arr, ref, name, dt)
+        print("engine restarted every epoch from torch's state; weights at each epoch's end, max relative "
+              "difference: " + " ".join(f"{e:.1e}" for e in weight_errors))
     else:
         ours = engine_run(arr, ref, name, n_epochs, dt)
     t2 = time.perf_counter()

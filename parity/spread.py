@@ -103,7 +103,8 @@ def _relative(a, b):
 
 
 def load():
-    return {p.stem: json.loads(p.read_text()) for p in sorted(OUT.glob("*.json")) if not p.stem.startswith("tests-")}
+    runs = {p.stem: json.loads(p.read_text()) for p in sorted(OUT.glob("*.json"))}
+    return {name: result for name, result in runs.items() if "runs" in result}  # not tests-*, each-epoch-*
 
 
 def spreads(results=None):
