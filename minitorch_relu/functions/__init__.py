@@ -3,6 +3,7 @@
 from .arithmetic import Add, Div, Mul, Neg, PowScalar, Sub
 from .cross_entropy import CrossEntropy
 from .exp_log import Exp, Log, Sqrt
+from .inplace import Clamp, Clone, Copy, Fill
 from .leaky_relu import LeakyReLU
 from .linear import Linear
 from .matmul import MatMul

@@ -3,11 +3,12 @@
 Binary ops broadcast like NumPy; each input's gradient is summed back to that input's shape.
 """
 
-from ..autograd import Function, unbroadcast
+from ..autograd import Function, saved_for_each_other, unbroadcast
+from ..errors import ShapeError
 
 
 def _broadcast_error(op, a, b):
-    return ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together")
+    return ShapeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together")
 
 
 class Add(Function):
@@ -39,6 +40,10 @@ class Sub(Function):
 
 
 class Mul(Function):
+    @property
+    def saved_inputs(self):
+        return saved_for_each_other(self.needs_input_grad)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
@@ -54,6 +59,10 @@ class Mul(Function):
 
 
 class Div(Function):
+    @property
+    def saved_inputs(self):  # b for either gradient, a only for b's
+        return (0, 1) if self.needs_input_grad[1] else (1,)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
@@ -80,6 +89,8 @@ class Neg(Function):
 
 class PowScalar(Function):
     """x ** p for a number p: d/dx = p * x ** (p - 1)."""
+
+    saved_inputs = (0,)
 
     def forward(self, a, exponent):
         self.a, self.exponent = a, exponent

@@ -56,6 +56,9 @@ class Mean(Function):
 class MaxAll(Function):
     """max over every element; like torch, the gradient is split evenly among tied maxima."""
 
+    saved_inputs = (0,)
+    saves_output = True
+
     def forward(self, x):
         if x.size == 0:
             raise ValueError("max: cannot reduce an empty tensor")

@@ -1,22 +1,30 @@
 """Ops that move elements without changing them: reshape, permute (transpose) and indexing."""
 
 from ..autograd import Function
+from ..errors import ShapeError
 
 
 class Reshape(Function):
     def forward(self, x, shape):
         self.in_shape = x.shape
         try:
-            return x.reshape(shape)
+            out = x.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {tuple(shape)}") from None
+            raise ShapeError(f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {tuple(shape)}") from None
+        self.is_view = out.base is not None  # a copy when the layout does not allow a view (as in torch)
+        return out
 
     def backward(self, grad):
         return (grad.reshape(self.in_shape),)
 
 
 class Permute(Function):
+    is_view = True
+
     def forward(self, x, axes):
+        if sorted(axes) != list(range(x.ndim)):
+            raise ShapeError(f"permute: dims {tuple(axes)} are not a permutation of the {x.ndim} dimensions of a "
+                             f"tensor of shape {tuple(x.shape)}")
         self.axes = axes
         return x.transpose(axes)
 
@@ -36,6 +44,7 @@ def _is_basic_index(index):
 class Index(Function):
     def forward(self, x, index):
         self.in_shape, self.dtype, self.index = x.shape, x.dtype, index
+        self.is_view = _is_basic_index(index)  # slices and ints give a view, index arrays a copy
         return x[index]
 
     def backward(self, grad):

@@ -1,0 +1,122 @@
+"""In-place ops (add_, mul_, copy_, clamp_, ...) with torch's rules, and the small ops only they need.
+
+An in-place op computes its result out of place (the ordinary op, so promotion and gradients are
+the ordinary ones), checks that the result fits the tensor, then writes it into the tensor's memory
+and counts the change in its version counter. When the graph records it, the tensor's history
+becomes that op, which reads a copy of the old values (torch's ``original_self``).
+"""
+
+from ..autograd import Function, is_grad_enabled, unbroadcast
+from ..errors import ShapeError
+
+
+def apply_(target, name, compute, *others):
+    """Make ``target`` hold ``compute(target)``, in place; ``others`` are the other Tensor operands."""
+    grad_mode = is_grad_enabled()
+    if grad_mode and target.requires_grad and target._ctx is None:
+        raise RuntimeError(
+            f"{name}: a leaf Variable that requires grad is being used in an in-place operation; change it "
+            "under `with no_grad():`, as an optimizer step does"
+        )
+    records = grad_mode and (target.requires_grad or any(getattr(o, "requires_grad", False) for o in others))
+    if records and target._base is not None:
+        raise RuntimeError(
+            f"{name}: in-place change of a view ({target.shape}, of a tensor of shape {target._base.shape}) "
+            "while the graph is recording is not supported by this engine (torch rebases the base's history); "
+            "clone() the view first"
+        )
+    result = compute(_snapshot(target) if records else target)
+    if result.shape != target.shape:
+        raise ShapeError(f"{name}: output with shape {target.shape} doesn't match the broadcast shape {result.shape}")
+    if _category(result.dtype) > _category(target.dtype):
+        raise RuntimeError(f"{name}: result type {result.dtype.name} can't be cast to the desired output type "
+                           f"{target.dtype.name}")
+    target.data[...] = result.data  # (cast to target's dtype, as torch writes it)
+    target._bump_version()
+    if records:
+        old = target._ctx
+        target._ctx, target.requires_grad = result._ctx, True
+        if old is not None and old._retained is target:  # retain_grad() follows the tensor to its new history
+            old._retained, target._ctx._retained = None, target
+    return target
+
+
+def _snapshot(target):
+    """The old values as a tensor of their own (same history, own memory and version counter)."""
+    old = type(target)._wrap(target.data.copy())
+    old._ctx, old.requires_grad = target._ctx, target.requires_grad
+    return old
+
+
+def _category(dtype):
+    return 2 if dtype.kind == "f" else 0 if dtype.kind == "b" else 1
+
+
+def fill_value(value):
+    """fill_ takes a number (or a one-element Tensor, read as its number)."""
+    if hasattr(value, "item") and hasattr(value, "numel"):
+        if value.numel() != 1:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with shape {value.shape}")
+        return value.item()
+    if isinstance(value, (bool, int, float)) or hasattr(value, "dtype"):
+        return value
+    raise TypeError(f"fill_: value must be a number, got {type(value).__name__}")
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        return (grad,)
+
+
+class Fill(Function):
+    """Every element set to one number: the old values get gradient 0."""
+
+    def forward(self, x, value):
+        return self.xp.full(x.shape, value, dtype=x.dtype)
+
+    def backward(self, grad):
+        return (self.xp.zeros_like(grad),)
+
+
+class Copy(Function):
+    """x's values replaced by src's (broadcast to x's shape, cast to x's dtype)."""
+
+    def forward(self, x, src):
+        self.src_shape = src.shape
+        try:
+            out = self.xp.broadcast_to(src, x.shape)
+        except ValueError:
+            raise ShapeError(f"copy_: source of shape {tuple(src.shape)} does not broadcast to {tuple(x.shape)}") from None
+        return out.astype(x.dtype)
+
+    def backward(self, grad):
+        grad_src = unbroadcast(grad, self.src_shape) if self.needs_input_grad[1] else None
+        return self.xp.zeros_like(grad), grad_src
+
+
+class Clamp(Function):
+    """min(max(x, min), max); the gradient passes where min <= x <= max, as in torch."""
+
+    saved_inputs = (0,)
+
+    def forward(self, x, min=None, max=None):
+        if min is None and max is None:
+            raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        self.x, self.min, self.max = x, min, max
+        out = x
+        if min is not None:
+            out = self.xp.maximum(out, self.xp.asarray(min, dtype=x.dtype))
+        if max is not None:
+            out = self.xp.minimum(out, self.xp.asarray(max, dtype=x.dtype))
+        return out if out is not x else x.copy()
+
+    def backward(self, grad):
+        keep = self.xp.ones(self.x.shape, dtype=bool)
+        if self.min is not None:
+            keep &= self.x >= self.min
+        if self.max is not None:
+            keep &= self.x <= self.max
+        return (grad * keep,)
