@@ -5,6 +5,6 @@ from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_
 from .backend import get_backend
 from .gradcheck import gradcheck
 from .random import manual_seed
-from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, tensor, uint8
+from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, promote_types, result_type, tensor, uint8
 
 __version__ = "0.1.0"

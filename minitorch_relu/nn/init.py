@@ -12,6 +12,7 @@ from ..random import generator
 def _fill(tensor, values):
     with no_grad():
         tensor.data[...] = get_backend(tensor.backend).asarray(values.astype(tensor.dtype, copy=False))
+    tensor._bump_version()  # an in-place change: a graph that saved this tensor must not use it now
     return tensor
 
 
