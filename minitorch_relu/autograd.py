@@ -221,12 +221,13 @@ def run_backward(root, grad, retain_graph=False):
     """Propagate ``grad`` (dL/d root, an array) to every leaf that requires grad.
 
     Gradients of intermediate results live only in a local dict, keyed by the Function that made
-    them; leaves accumulate into ``.grad`` as in torch. A leaf's first gradient is stored without a
+    them; leaves accumulate into ``.grad`` as in torch, once the whole pass has succeeded. A leaf's first gradient is stored without a
     copy when backward produced a fresh array for it alone; anything shared (the incoming grad passed
     straight through, a view of it, or one array handed to two inputs) is copied, so accumulating in
     place can never alias. Unless ``retain_graph``, each op's saved arrays are freed once used.
     """
     grads = {id(root._ctx): grad}
+    leaf_grads = {}  # id(leaf) -> [leaf, its gradient so far]: added to .grad once all is in (torch's AccumulateGrad)
     stored = set()
     for fn in _topological_order(root._ctx):
         g = grads.pop(id(fn))
@@ -247,16 +248,22 @@ def run_backward(root, grad, retain_graph=False):
             if parent is not None:  # intermediate: sum contributions from every use
                 key = id(parent)
                 grads[key] = grads[key] + ig if key in grads else ig
-                continue
-            if inp._hooks is not None:
-                ig = _run_tensor_hooks(inp, ig)
-            if inp._grad is None:
+            elif id(inp) in leaf_grads:
+                leaf_grads[id(inp)][1] = leaf_grads[id(inp)][1] + ig
+            else:
                 if ig is g or ig.base is not None or id(ig) in stored:
                     ig = ig.copy()
                 stored.add(id(ig))
-                inp._grad = _tensor.Tensor._wrap(ig)
-            else:
-                inp._grad.data += ig
+                leaf_grads[id(inp)] = [inp, ig]
+    for leaf, g in leaf_grads.values():
+        if type(g) is not type(leaf.data) and not getattr(g, "is_sparse", False):  # a sum of 0-d arrays is a scalar
+            g = backend_of(leaf.data).asarray(g)
+        if leaf._hooks is not None:
+            g = _run_tensor_hooks(leaf, g)
+        if leaf._grad is None:
+            leaf._grad = _tensor.Tensor._wrap(g)
+        else:
+            leaf._grad.data += g
 
 
 def _check_saved_tensors(fn):

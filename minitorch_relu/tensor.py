@@ -338,6 +338,8 @@ class Tensor:
         if not isinstance(b, Tensor) and not isinstance(b, _NUMBER_TYPES):
             raise TypeError(f"unsupported operand of type {type(b).__name__}; use a Tensor or a Python number")
         dtype = result_type(a, b)
+        if fn is F.Sub and (_is_bool(a) or _is_bool(b)):
+            raise TypeError("subtraction, the `-` operator, with a bool tensor is not supported; use ^ or ~ instead")
         if true_division:
             dtype = _float_result(dtype)
         return fn.apply(self._cast_operand(a, dtype), self._cast_operand(b, dtype))
@@ -391,6 +393,8 @@ class Tensor:
     def __matmul__(self, other):
         if not isinstance(other, Tensor):
             raise TypeError(f"@ needs a Tensor on both sides, got {type(other).__name__}")
+        if self.dtype == bool_ or other.dtype == bool_:
+            raise NotImplementedError("matmul is not implemented for bool tensors (as in torch)")
         if self.dtype != other.dtype:  # torch does not promote in matmul
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {self.dtype.name} != "
                                f"{other.dtype.name}")
@@ -505,6 +509,8 @@ class Tensor:
         return F.Sqrt.apply(self._as_float())
 
     def relu(self):
+        if self.dtype == bool_:
+            raise NotImplementedError("Boolean inputs not supported for relu")
         return F.ReLU.apply(self)
 
     def sigmoid(self):
@@ -577,6 +583,8 @@ def tensor(data, requires_grad=False, dtype=None, backend=None):
     """A new leaf tensor from a list, scalar, numpy/cupy array or Tensor (the data is copied)."""
     if isinstance(data, Tensor):
         data = data.data
+    if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as in torch.tensor
+        data = np.asarray(data)
     if dtype is not None:
         _check_supported_dtype(dtype)
     source = None
@@ -597,6 +605,10 @@ def tensor(data, requires_grad=False, dtype=None, backend=None):
             data = data.item()
         array = target.asarray(np.asarray(data, dtype=dtype))
     return Tensor(array, requires_grad=requires_grad)
+
+
+def _is_bool(x):
+    return x.dtype == bool_ if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_))
 
 
 def _mixes_ints_and_arrays(index):

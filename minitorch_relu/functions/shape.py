@@ -43,8 +43,14 @@ def _is_basic_index(index):
 
 class Index(Function):
     def forward(self, x, index):
-        self.in_shape, self.dtype, self.index = x.shape, x.dtype, index
         self.is_view = _is_basic_index(index)  # slices and ints give a view, index arrays a copy
+        if self.is_view:
+            parts = index if isinstance(index, tuple) else (index,)
+            if Ellipsis not in parts:  # x[2] of a 1-D NumPy array is a scalar copy; x[2, ...] a 0-d view, as in torch
+                index = parts + (Ellipsis,)
+        else:  # torch saves index tensors: a second backward without retain_graph raises
+            self.saved_versions = [([0], 0)]
+        self.in_shape, self.dtype, self.index = x.shape, x.dtype, index
         return x[index]
 
     def backward(self, grad):
