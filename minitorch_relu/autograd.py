@@ -78,6 +78,7 @@ class Function:
     saves_output = False
     is_view = False  # the output shares memory (and the version counter) with input 0
     saved_versions = ()  # (counter, version) of each saved tensor at forward time; None once freed
+    base_history = None  # for a view: its base's Function when the view was taken
     _hooks = None  # hooks registered on the tensor this op made (torch keeps them on its grad_fn)
     _retained = None  # that tensor, if it called retain_grad()
 
@@ -98,6 +99,9 @@ class Function:
         # Every op passes here: a list comprehension and `in` cost less than any() over a generator.
         needs_input_grad = tuple([t.requires_grad for t in inputs]) if _grad_mode.enabled else ()
         if True in needs_input_grad:
+            for t in inputs:
+                if t._base is not None:
+                    _check_view_is_current(t)
             fn.inputs = inputs
             fn.needs_input_grad = needs_input_grad
             fn.parents = tuple([t._ctx for t in inputs])
@@ -113,6 +117,7 @@ class Function:
             base = inputs[0]
             result._version_counter = base._version_counter
             result._base = base if base._base is None else base._base
+            fn.base_history = result._base._ctx
         return result
 
     def forward(self, *arrays, **options):
@@ -179,7 +184,8 @@ class _HookHandle:
 def saved_for_each_other(needs_input_grad):
     """Positions saved by a product (a*b, a@b, linear): a is read only for b's gradient and b only for
     a's, as torch saves them."""
-    return tuple(i for i, other in ((0, 1), (1, 0)) if needs_input_grad[other])
+    a_needs, b_needs = needs_input_grad[0], needs_input_grad[1]
+    return (0, 1) if a_needs and b_needs else (0,) if b_needs else (1,) if a_needs else ()
 
 
 def unbroadcast(grad, shape):
@@ -221,13 +227,14 @@ def run_backward(root, grad, retain_graph=False):
     """Propagate ``grad`` (dL/d root, an array) to every leaf that requires grad.
 
     Gradients of intermediate results live only in a local dict, keyed by the Function that made
-    them; leaves accumulate into ``.grad`` as in torch, once the whole pass has succeeded. A leaf's first gradient is stored without a
-    copy when backward produced a fresh array for it alone; anything shared (the incoming grad passed
-    straight through, a view of it, or one array handed to two inputs) is copied, so accumulating in
-    place can never alias. Unless ``retain_graph``, each op's saved arrays are freed once used.
+    them; a leaf's contributions are summed, then added to its ``.grad`` once the whole pass has
+    succeeded (torch's AccumulateGrad). A leaf's first gradient is kept without a copy when backward
+    produced a fresh array for it alone; anything shared (the incoming grad passed straight through,
+    a view of it, or one array handed to two inputs) is copied, so accumulating in place can never
+    alias. Unless ``retain_graph``, each op's saved arrays are freed once used.
     """
     grads = {id(root._ctx): grad}
-    leaf_grads = {}  # id(leaf) -> [leaf, its gradient so far]: added to .grad once all is in (torch's AccumulateGrad)
+    leaf_grads = {}  # id(leaf) -> [leaf, the sum of its contributions so far]
     stored = set()
     for fn in _topological_order(root._ctx):
         g = grads.pop(id(fn))
@@ -256,14 +263,19 @@ def run_backward(root, grad, retain_graph=False):
                 stored.add(id(ig))
                 leaf_grads[id(inp)] = [inp, ig]
     for leaf, g in leaf_grads.values():
-        if type(g) is not type(leaf.data) and not getattr(g, "is_sparse", False):  # a sum of 0-d arrays is a scalar
-            g = backend_of(leaf.data).asarray(g)
-        if leaf._hooks is not None:
-            g = _run_tensor_hooks(leaf, g)
-        if leaf._grad is None:
-            leaf._grad = _tensor.Tensor._wrap(g)
-        else:
-            leaf._grad.data += g
+        _accumulate_into_leaf(leaf, g)
+
+
+def _accumulate_into_leaf(leaf, g):
+    """leaf.grad += g (or = g), after the leaf's hooks."""
+    if type(g) is not type(leaf.data) and not getattr(g, "is_sparse", False):  # a sum of 0-d arrays is a scalar
+        g = backend_of(leaf.data).asarray(g)
+    if leaf._hooks is not None:
+        g = _run_tensor_hooks(leaf, g)
+    if leaf._grad is None:
+        leaf._grad = _tensor.Tensor._wrap(g)
+    else:
+        leaf._grad.data += g
 
 
 def _check_saved_tensors(fn):
@@ -286,6 +298,18 @@ def _check_saved_tensors(fn):
                 f"operation: a tensor saved by {fn.name()} is at version {counter[0]}; expected version "
                 f"{version} instead. Hint: clone() it before changing it in place, or change it after backward."
             )
+
+
+def _check_view_is_current(view):
+    """A view whose base got a new history (an in-place op recorded on the base) after the view was
+    taken would pass gradients to the old history: torch rebuilds the view's history then; this engine
+    refuses to use it."""
+    fn = view._ctx
+    if fn is not None and fn.base_history is not view._base._ctx:
+        raise RuntimeError(
+            f"this view (made by {fn.name()}) was taken before an in-place op changed its base; torch would "
+            "rebase the view's history, this engine cannot: take the view again after the in-place op"
+        )
 
 
 def _free_saved_tensors(fn):

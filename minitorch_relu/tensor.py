@@ -5,7 +5,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import functions as F
-from .autograd import _HookHandle, _run_tensor_hooks, run_backward
+from .autograd import _accumulate_into_leaf, _HookHandle, run_backward
 from .backend import backend_of, get_backend
 
 float32, float64, float16 = np.float32, np.float64, np.float16
@@ -299,12 +299,7 @@ class Tensor:
                 )
             grad = grad.astype(self.dtype, copy=False)
         if self._ctx is None:  # a leaf: the gradient is the answer
-            if self._hooks is not None:
-                grad = _run_tensor_hooks(self, grad)
-            if self._grad is None:
-                self._grad = Tensor._wrap(grad.copy())
-            else:
-                self._grad.data += grad
+            _accumulate_into_leaf(self, grad.copy())
             return
         run_backward(self, grad, retain_graph=bool(retain_graph))
 

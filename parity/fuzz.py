@@ -260,12 +260,17 @@ programs = st.fixed_dictionaries({
 KNOWN = {
     "inplace-on-view": "in-place op on a view while recording: torch rebases the base's history "
                        "(CopySlices); this engine refuses with a RuntimeError",
+    "stale-view": "a view used after a recorded in-place op on its base: torch rebuilds the view's "
+                  "history; this engine refuses with a RuntimeError",
 }
 
 
 def _known(engine_error, torch_error):
     if engine_error is not None and torch_error is None and "in-place change of a view" in str(engine_error):
         return "inplace-on-view"
+    if engine_error is not None and torch_error is None and "taken before an in-place op changed its base" in str(
+            engine_error):
+        return "stale-view"
     return None
 
 

@@ -442,3 +442,34 @@ def test_shape_errors_are_runtime_errors_and_still_value_errors(bad):
     with pytest.raises(RuntimeError) as info:
         bad()
     assert isinstance(info.value, ValueError) and isinstance(info.value, ShapeError)
+
+
+def test_cross_entropy_refuses_integer_logits():
+    with pytest.raises(RuntimeError, match="logits must be floating point, got dtype int64"):
+        mt.nn.functional.cross_entropy(t([[1, 2], [3, 4]]), t([0, 1]))
+
+
+def test_sigmoid_of_complex_data_is_refused_at_the_source():
+    with pytest.raises(TypeError, match="unsupported dtype complex128"):
+        mt.tensor(np.array([1 + 1j, 2.0])).sigmoid()
+
+
+def test_a_view_taken_before_an_in_place_op_on_its_base_is_refused_not_silently_wrong():
+    x = t([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    v = y[0]
+    y.mul_(2)  # torch would give v the history of the new y (gradient 2); the old one would give 1
+    with pytest.raises(RuntimeError, match="taken before an in-place op changed its base"):
+        v * 1
+    w = y[0] * 1  # taken again after the change: fine
+    w.backward()
+    assert x.grad.numpy().tolist() == [2.0, 0.0]
+
+
+def test_a_view_used_before_the_in_place_op_keeps_its_gradient():
+    x = t([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    w = y[0] * 3  # used before: the graph already holds the old history, as in torch
+    y.add_(1)
+    w.backward()
+    assert x.grad.numpy().tolist() == [3.0, 0.0]

@@ -50,6 +50,8 @@ def cross_entropy(input, target, reduction="mean"):
     _check_reduction(reduction)
     if not isinstance(target, Tensor):
         raise TypeError(f"cross_entropy: target must be a Tensor of class indices, got {type(target).__name__}")
+    if input.dtype.kind != "f":  # torch has no integer log_softmax either
+        raise RuntimeError(f"cross_entropy: logits must be floating point, got dtype {input.dtype.name}")
     if input.ndim != 2:
         raise ValueError(f"cross_entropy: input must be (N, C) logits, got shape {input.shape}")
     n, classes = input.shape
