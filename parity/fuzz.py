@@ -56,6 +56,9 @@ class _Engine:
     def matmul(self, a, b):
         return a @ b
 
+    def register_hook(self, x, hook):
+        x.register_hook(hook)
+
 
 class _Torch:
     name = "torch"
@@ -77,6 +80,10 @@ class _Torch:
 
     def matmul(self, a, b):
         return a @ b
+
+    def register_hook(self, x, hook):
+        _ = x.grad_fn  # torch 2.14 can segfault without this (pytorch/pytorch#196459)
+        x.register_hook(hook)
 
 
 ENGINE, TORCH = _Engine(), _Torch()
@@ -192,6 +199,8 @@ def _apply_step(step, pool, api, hooks_log):
             return target.pow_(2)
     if op == "hook":
         x = pick(step[1])
+        if x._base is not None:  # not on views: torch drops such hooks when it rebuilds a view's history
+            return None
         tag = len(hooks_log)
         hooks_log.append([])
 
@@ -199,7 +208,7 @@ def _apply_step(step, pool, api, hooks_log):
             hooks_log[tag].append(api.to_numpy(g).copy())
             return g * 2
 
-        x.register_hook(hook)
+        api.register_hook(x, hook)
         return None
     if op == "retain":
         pick(step[1]).retain_grad()

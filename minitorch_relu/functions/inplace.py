@@ -7,6 +7,7 @@ becomes that op, which reads a copy of the old values (torch's ``original_self``
 """
 
 from ..autograd import Function, is_grad_enabled, unbroadcast
+from ..backend import backend_of
 from ..errors import ShapeError
 
 
@@ -25,6 +26,7 @@ def apply_(target, name, compute, *others):
             "while the graph is recording is not supported by this engine (torch rebases the base's history); "
             "clone() the view first"
         )
+    _check_no_partial_overlap(name, target, others)
     result = compute(_snapshot(target) if records else target)
     if result.shape != target.shape:
         raise ShapeError(f"{name}: output with shape {target.shape} doesn't match the broadcast shape {result.shape}")
@@ -39,6 +41,26 @@ def apply_(target, name, compute, *others):
         if old is not None and old._retained is target:  # retain_grad() follows the tensor to its new history
             old._retained, target._ctx._retained = None, target
     return target
+
+
+def _check_no_partial_overlap(name, target, others):
+    """torch refuses ``x += x.T`` and the like: an operand that shares some (not all) of the memory
+    written to. Only views and detach() share memory, and they share the version counter too."""
+    for other in others:
+        if getattr(other, "_version_counter", None) is target._version_counter and other is not target:
+            a, b = other.data, target.data
+            if not _same_layout(a, b) and backend_of(b).xp.may_share_memory(a, b):
+                raise RuntimeError(f"{name}: unsupported operation: some elements of the input tensor and the "
+                                   "written-to tensor refer to a single memory location; clone() the input first")
+
+
+def _same_layout(a, b):
+    return a is b or (a.shape == b.shape and a.strides == b.strides and _address(a) == _address(b))
+
+
+def _address(array):
+    interface = getattr(array, "__array_interface__", None) or getattr(array, "__cuda_array_interface__", None)
+    return interface["data"][0] if interface else id(array)
 
 
 def _snapshot(target):
@@ -98,7 +120,7 @@ class Copy(Function):
 
 
 class Clamp(Function):
-    """min(max(x, min), max); the gradient passes where min <= x <= max, as in torch."""
+    """min(max(x, min), max); the gradient passes where min < x < max: torch 2.14 gives 0 at a bound."""
 
     saved_inputs = (0,)
 
@@ -116,7 +138,7 @@ class Clamp(Function):
     def backward(self, grad):
         keep = self.xp.ones(self.x.shape, dtype=bool)
         if self.min is not None:
-            keep &= self.x >= self.min
+            keep &= self.x > self.min
         if self.max is not None:
-            keep &= self.x <= self.max
+            keep &= self.x < self.max
         return (grad * keep,)
