@@ -473,3 +473,74 @@ def test_a_view_used_before_the_in_place_op_keeps_its_gradient():
     y.add_(1)
     w.backward()
     assert x.grad.numpy().tolist() == [3.0, 0.0]
+
+
+# ----- found by the differential fuzzer (parity/fuzz.py) -------------------------------------------
+def test_a_leaf_used_twice_gets_its_hook_run_once_on_the_summed_gradient():
+    x = t([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().tolist()))
+    (x * 2 + x * 3).sum().backward()
+    assert seen == [[5.0, 5.0]] and x.grad.numpy().tolist() == [5.0, 5.0]
+
+
+def test_a_failed_backward_leaves_every_grad_as_it_was():
+    x = t([0.5], requires_grad=True)
+    y = x + x**0.5  # Add saves nothing, Pow saves x
+    y.sum().backward()
+    before = x.grad.numpy().copy()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.sum().backward()  # torch raises before touching x.grad: so do we (the Add path is not half-added)
+    np.testing.assert_array_equal(x.grad.numpy(), before)
+
+
+def test_indexing_with_an_index_array_frees_it_as_torch_does():
+    x = t([1.0, 2.0, 3.0], requires_grad=True)
+    y = x[t([0, 2])].sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+    z = x[0:2].sum()  # a slice saves nothing
+    z.backward()
+    z.backward()
+
+
+def test_an_integer_index_gives_a_view_as_in_torch():
+    x = t([1, 2, 3])
+    v = x[2]
+    v.add_(10)
+    assert x.numpy().tolist() == [1, 2, 13] and v._version == x._version == 1
+
+
+def test_bool_subtraction_relu_and_matmul_are_refused_as_in_torch():
+    b = t([True, False])
+    with pytest.raises(TypeError, match="subtraction.*bool"):
+        b - 1
+    with pytest.raises(TypeError, match="subtraction.*bool"):
+        t([1, 2]) - b
+    with pytest.raises(NotImplementedError):
+        b.relu()
+    with pytest.raises(NotImplementedError):
+        b @ b
+
+
+def test_numpy_scalars_keep_their_dtype():
+    assert mt.tensor(np.float64(0.5)).dtype == np.float64 and mt.tensor(np.int32(3)).dtype == np.int32
+
+
+def test_clamp_gradient_is_zero_at_the_bounds_as_in_torch():
+    x = t([-0.5, 1.5, 0.0, 2.0, -1.0], requires_grad=True)
+    y = x * 1
+    y.clamp_(-0.5, 1.5)
+    y.sum().backward()
+    assert x.grad.numpy().tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+
+
+def test_in_place_with_a_partly_overlapping_operand_is_refused(backend):
+    x = t([[1.0, 2.0], [3.0, 4.0]], backend)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        x += x.T
+    assert x.numpy().tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    x += x.detach()  # the very same memory is fine
+    x[0].add_(x[1])  # disjoint parts too
+    assert x.numpy().tolist() == [[8.0, 12.0], [6.0, 8.0]]
