@@ -324,6 +324,8 @@ def _free_saved_tensors(fn):
 def _run_tensor_hooks(owner, grad):
     """Hooks of a tensor (kept on a leaf, or on the Function that made a non-leaf) on its gradient:
     each may return a replacement. Then a non-leaf that asked for retain_grad() keeps the result."""
+    xp = owner.xp if isinstance(owner, Function) else backend_of(owner.data).xp
+    grad = xp.asarray(grad)  # a sum of 0-d arrays is a NumPy scalar
     for hook in list(owner._hooks or ()):
         replaced = hook(_tensor.Tensor._wrap(grad))
         if replaced is not None:

@@ -344,9 +344,11 @@ class Tensor:
             return Tensor._wrap(backend_of(self.data).asarray(x, dtype=dtype))
         if x.data.dtype == dtype:
             return x
-        if x.requires_grad:  # stays in the graph; its gradient is cast back to x's dtype
-            return F.Cast.apply(x, dtype=dtype)
-        return Tensor._wrap(x.data.astype(dtype))
+        # in the graph if x requires grad (its gradient is cast back to x's dtype); the copy keeps x's
+        # version counter, so an op that saves it still notices an in-place change of x (as torch does)
+        cast = F.Cast.apply(x, dtype=dtype) if x.requires_grad else Tensor._wrap(x.data.astype(dtype))
+        cast._version_counter = x._version_counter
+        return cast
 
     def __add__(self, other):
         return self._binary(F.Add, self, other)
@@ -370,7 +372,12 @@ class Tensor:
         return self._binary(F.Div, self, other, true_division=True)
 
     def __rtruediv__(self, other):
+        if not isinstance(other, Tensor):  # torch: number / x is x.reciprocal() * number (saves 1/x, not x)
+            return self._binary(F.Mul, self.reciprocal(), other)
         return self._binary(F.Div, other, self, true_division=True)
+
+    def reciprocal(self):
+        return F.Reciprocal.apply(self._as_float())
 
     def __neg__(self):
         if self.dtype == bool_:

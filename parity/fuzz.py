@@ -271,6 +271,8 @@ KNOWN = {
                        "(CopySlices); this engine refuses with a RuntimeError",
     "stale-view": "a view used after a recorded in-place op on its base: torch rebuilds the view's "
                   "history; this engine refuses with a RuntimeError",
+    "partial-backward": "a backward that raises part-way: torch has already added to the .grad of leaves "
+                        "whose gradient was complete; this engine adds to none (all or nothing)",
 }
 
 
@@ -343,16 +345,16 @@ def run_program(program):
     # every value once more: in-place steps change values made earlier (and views of them)
     for k, (ours, theirs) in enumerate(zip(pools[ENGINE], pools[TORCH])):
         _compare_values(f"value {k} at the end", ours, theirs)
-    _backward_and_compare(program, pools, leaves, retained, hook_logs)
-    return None
+    return _backward_and_compare(program, pools, leaves, retained, hook_logs)
 
 
 def _backward_and_compare(program, pools, leaves, retained, hook_logs):
     out = {api: next((x for x in reversed(pools[api]) if x.requires_grad), None) for api in (ENGINE, TORCH)}
     if out[ENGINE] is None:
-        return
+        return None
     rounds = 2 if program["backward_twice"] else 1
     for r in range(rounds):
+        before = {api: [_grad_copy(api, leaf) for leaf in leaves[api]] for api in (ENGINE, TORCH)}
         results = {}
         for api in (ENGINE, TORCH):
             x = out[api]
@@ -361,6 +363,13 @@ def _backward_and_compare(program, pools, leaves, retained, hook_logs):
             raise Disagreement(f"backward {r + 1}: raised here: {results[ENGINE]!r}; raised in torch: "
                                f"{results[TORCH]!r}")
         if results[ENGINE] is not None:
+            # Both raised. This engine adds to no .grad unless the whole pass succeeds; torch may already
+            # have added to leaves whose gradient was complete before the failing node.
+            after = [_grad_copy(ENGINE, leaf) for leaf in leaves[ENGINE]]
+            if not all(_same(a, b) for a, b in zip(before[ENGINE], after)):
+                raise Disagreement(f"backward {r + 1} raised, yet changed some .grad here")
+            if not all(_same(a, _grad_copy(TORCH, leaf)) for a, leaf in zip(before[TORCH], leaves[TORCH])):
+                return "partial-backward"
             break
     for k, (ours, theirs) in enumerate(zip(leaves[ENGINE], leaves[TORCH])):
         if (ours.grad is None) != (theirs.grad is None):
@@ -377,6 +386,15 @@ def _backward_and_compare(program, pools, leaves, retained, hook_logs):
             len(a) != len(b) for a, b in zip(hook_logs[ENGINE], hook_logs[TORCH])):
         raise Disagreement(f"hooks ran {[len(a) for a in hook_logs[ENGINE]]} times here, "
                            f"{[len(b) for b in hook_logs[TORCH]]} in torch")
+    return None
+
+
+def _grad_copy(api, leaf):
+    return None if leaf.grad is None else api.to_numpy(leaf.grad).copy()
+
+
+def _same(a, b):
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b, equal_nan=True))
 
 
 def describe(program):

@@ -544,3 +544,50 @@ def test_in_place_with_a_partly_overlapping_operand_is_refused(backend):
     x += x.detach()  # the very same memory is fine
     x[0].add_(x[1])  # disjoint parts too
     assert x.numpy().tolist() == [[8.0, 12.0], [6.0, 8.0]]
+
+
+def test_hook_on_a_0d_tensor_used_twice():
+    x = t(0.0, requires_grad=True)
+    c = x.clone()
+    c.register_hook(lambda g: g * 2)
+    c.retain_grad()
+    (c + c).backward()
+    assert c.grad.item() == 4.0 and x.grad.item() == 4.0
+
+
+def test_sqrt_power_gradient_at_negative_zero_is_torchs():
+    x = t(0.0, requires_grad=True)
+    ((x / -1) ** 0.5).backward()  # torch: d/dy y**0.5 at y = -0.0 is 0.5 / sqrt(-0.0) = -inf; times -1
+    assert x.grad.item() == np.inf
+
+
+def test_a_cast_operand_still_notices_in_place_changes_of_the_original():
+    mask = t([True, False])
+    x = t([1.0, 2.0], requires_grad=True)
+    y = (x * mask).sum()  # mask is promoted to float32 for the product, and saved
+    mask.zero_()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_number_divided_by_a_tensor_saves_the_reciprocal_as_torch_does():
+    x = t([2.0, 4.0], requires_grad=True)
+    y = 1 / x
+    assert y.grad_fn.name() == "MulBackward0"
+    with mt.no_grad():
+        x.add_(1)  # torch saved 1/x, not x: the gradient is still computable
+    y.sum().backward()
+    assert x.grad.numpy().tolist() == [-0.25, -0.0625]
+
+
+def test_max_gradient_is_zero_off_the_maximum_even_when_nan_flows_in():
+    x = t([0.0, -1.5], requires_grad=True)
+    m = x.max()
+    (m * float("nan")).backward()
+    assert np.isnan(x.grad.numpy()[0]) and x.grad.numpy()[1] == 0.0
+
+
+def test_in_place_into_a_bool_or_int_tensor_is_never_recorded():
+    b = t(True)
+    b.copy_(t(1.0, requires_grad=True))
+    assert not b.requires_grad and b.is_leaf and b.item() is True

@@ -1,6 +1,6 @@
 """Every differentiable op, one small class each: forward, what it saves, backward."""
 
-from .arithmetic import Add, Div, Mul, Neg, PowScalar, Sub
+from .arithmetic import Add, Div, Mul, Neg, PowScalar, Reciprocal, Sub
 from .cross_entropy import CrossEntropy
 from .exp_log import Exp, Log, Sqrt
 from .inplace import Clamp, Clone, Copy, Fill

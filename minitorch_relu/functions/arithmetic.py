@@ -79,6 +79,19 @@ class Div(Function):
         return grad_a, grad_b
 
 
+class Reciprocal(Function):
+    """1 / x, with d/dx = -1 / x^2 = -out^2, read from the saved output."""
+
+    saves_output = True
+
+    def forward(self, a):
+        self.out = 1 / a
+        return self.out
+
+    def backward(self, grad):
+        return (-grad * (self.out * self.out),)
+
+
 class Neg(Function):
     def forward(self, a):
         return -a
@@ -100,4 +113,6 @@ class PowScalar(Function):
         a, p = self.a, self.exponent
         if p == 0:
             return (grad * 0,)
-        return (grad * (p * a ** (p - 1)),)
+        # torch computes x ** -0.5 as 1 / sqrt(x) (its derivative at p = 0.5): -inf at -0.0, where pow gives inf
+        power = 1 / self.xp.sqrt(a) if p == 0.5 else a ** (p - 1)
+        return (grad * (p * power),)

@@ -19,7 +19,8 @@ def apply_(target, name, compute, *others):
             f"{name}: a leaf Variable that requires grad is being used in an in-place operation; change it "
             "under `with no_grad():`, as an optimizer step does"
         )
-    records = grad_mode and (target.requires_grad or any(getattr(o, "requires_grad", False) for o in others))
+    records = grad_mode and target.dtype.kind == "f" and (  # int and bool tensors never join the graph
+        target.requires_grad or any(getattr(o, "requires_grad", False) for o in others))
     if records and target._base is not None:
         raise RuntimeError(
             f"{name}: in-place change of a view ({target.shape}, of a tensor of shape {target._base.shape}) "

@@ -68,7 +68,8 @@ class MaxAll(Function):
 
     def backward(self, grad):
         mask = self.x == self.out
-        return (mask * (grad / mask.sum()).astype(self.x.dtype),)
+        share = (grad / mask.sum()).astype(self.x.dtype)
+        return (self.xp.where(mask, share, self.xp.zeros((), dtype=share.dtype)),)  # not mask * share: 0 * nan
 
 
 class MaxDim(Function):
