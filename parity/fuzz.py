@@ -199,8 +199,6 @@ def _apply_step(step, pool, api, hooks_log):
             return target.pow_(2)
     if op == "hook":
         x = pick(step[1])
-        if x._base is not None:  # not on views: torch drops such hooks when it rebuilds a view's history
-            return None
         tag = len(hooks_log)
         hooks_log.append([])
 
@@ -325,6 +323,8 @@ def run_program(program):
     retained = []
     for n, step in enumerate(program["steps"]):
         where = f"step {n} {step!r}"
+        if step[0] == "hook" and any(pools[api][step[1] % len(pools[api])]._base is not None for api in pools):
+            continue  # not on views: torch drops such hooks when it rebuilds a view's history (see KNOWN)
         ours, our_error = _attempt(lambda: _apply_step(step, pools[ENGINE], ENGINE, hook_logs[ENGINE]))
         theirs, their_error = _attempt(lambda: _apply_step(step, pools[TORCH], TORCH, hook_logs[TORCH]))
         if (our_error is None) != (their_error is None):
