@@ -315,9 +315,9 @@ def _check_view_is_current(view):
 def _free_saved_tensors(fn):
     """Drop the arrays ``fn`` saved for backward (torch frees saved tensors after backward)."""
     array_type = type(fn.inputs[0].data)
-    for name, value in list(vars(fn).items()):
-        if type(value) is array_type:
-            delattr(fn, name)
+    attributes = vars(fn)
+    for name in [name for name, value in attributes.items() if type(value) is array_type]:
+        del attributes[name]
     fn.saved_versions = None
 
 
