@@ -125,7 +125,7 @@ def test_optimizer_step_between_forward_and_backward_raises():
     opt = mt.optim.SGD([w], lr=0.1)
     w.grad = t([1.0, 1.0])
     opt.step()
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*MulBackward0.*version 1; expected version 0"):
+    with pytest.raises(RuntimeError, match=r"modified by an inplace.*MulBackward0.*version 1; expected version 0"):
         loss.backward()
 
 

@@ -112,7 +112,8 @@ class Copy(Function):
         try:
             out = self.xp.broadcast_to(src, x.shape)
         except ValueError:
-            raise ShapeError(f"copy_: source of shape {tuple(src.shape)} does not broadcast to {tuple(x.shape)}") from None
+            raise ShapeError(
+                f"copy_: source of shape {tuple(src.shape)} does not broadcast to {tuple(x.shape)}") from None
         return out.astype(x.dtype)
 
     def backward(self, grad):
