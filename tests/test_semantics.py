@@ -591,3 +591,18 @@ def test_in_place_into_a_bool_or_int_tensor_is_never_recorded():
     b = t(True)
     b.copy_(t(1.0, requires_grad=True))
     assert not b.requires_grad and b.is_leaf and b.item() is True
+
+
+def test_flatten_after_advanced_indexing_is_a_view_as_in_torch():
+    x = t(np.arange(12).reshape(3, 2, 2) > 5)
+    y = x[2, :, t([0, 1, 1, 0, 1])]  # NumPy would lay this out transposed; torch's result is contiguous
+    flat = y.reshape(-1)
+    y.fill_(True)
+    assert flat.numpy().all() and flat._version == 1
+
+
+def test_reshape_that_must_copy_is_not_a_view():
+    x = t(np.arange(6.0).reshape(2, 3)).transpose(0, 1)
+    r = x.reshape(-1)  # not expressible as a view of the transposed layout: a copy
+    r.add_(1)
+    assert x.numpy().tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]] and x._version == 0

@@ -11,7 +11,8 @@ class Reshape(Function):
             out = x.reshape(shape)
         except ValueError:
             raise ShapeError(f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {tuple(shape)}") from None
-        self.is_view = out.base is not None  # a copy when the layout does not allow a view (as in torch)
+        # a copy when the layout does not allow a view (as in torch); a copy may still have a .base
+        self.is_view = out.base is not None and self.xp.may_share_memory(out, x)
         return out
 
     def backward(self, grad):
@@ -51,7 +52,8 @@ class Index(Function):
         else:  # torch saves index tensors: a second backward without retain_graph raises
             self.saved_versions = [([0], 0)]
         self.in_shape, self.dtype, self.index = x.shape, x.dtype, index
-        return x[index]
+        # torch's gathered result is contiguous (so a later reshape is a view); NumPy's may not be
+        return x[index] if self.is_view else self.xp.ascontiguousarray(x[index])
 
     def backward(self, grad):
         out = self.xp.zeros(self.in_shape, dtype=self.dtype)
