@@ -334,8 +334,9 @@ def run_program(program):
     retained = []
     for n, step in enumerate(program["steps"]):
         where = f"step {n} {step!r}"
-        if step[0] == "hook" and any(pools[api][step[1] % len(pools[api])]._base is not None for api in pools):
-            continue  # not on views: torch drops such hooks when it rebuilds a view's history (see KNOWN)
+        if step[0] in ("hook", "retain") and any(pools[api][step[1] % len(pools[api])]._base is not None
+                                                 for api in pools):
+            continue  # not on views: torch moves them to a rebuilt history after an in-place change (README)
         ours, our_error = _attempt(lambda: _apply_step(step, pools[ENGINE], ENGINE, hook_logs[ENGINE]))
         theirs, their_error = _attempt(lambda: _apply_step(step, pools[TORCH], TORCH, hook_logs[TORCH]))
         if (our_error is None) != (their_error is None):

@@ -606,3 +606,9 @@ def test_reshape_that_must_copy_is_not_a_view():
     r = x.reshape(-1)  # not expressible as a view of the transposed layout: a copy
     r.add_(1)
     assert x.numpy().tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]] and x._version == 0
+
+
+def test_relu_passes_no_nan_to_inactive_units():
+    x = t([-1.0, 2.0], requires_grad=True)
+    (x.relu() * float("nan")).sum().backward()
+    assert x.grad.numpy()[0] == 0.0 and np.isnan(x.grad.numpy()[1])
