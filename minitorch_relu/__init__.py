@@ -10,6 +10,6 @@ from .ops import abs, cat, clamp, clip, concat, flatten, logsumexp, maximum, min
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, rand, randint,
                      randn, randperm, seed, set_rng_state)
 from .serialization import load_state, save_state
-from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, tensor, uint8
+from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, promote_types, result_type, tensor, uint8
 
 __version__ = "0.1.0"

@@ -6,14 +6,24 @@ and nothing more, so the graph keeps alive only what the chain rule reads. ``bac
 dL/d(input) for each input (None where no gradient is needed).
 """
 
+import threading
+
 from .backend import backend_of, common_backend
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    """Whether ops record the graph, per thread as in torch: a no_grad block in one thread leaves the
+    others recording."""
+
+    enabled = True
+
+
+_grad_mode = _GradMode()
 _tracer = None  # the active mt.autograd.trace() (trace.py), or None: backward then runs untraced
 
 
 def is_grad_enabled():
-    return _grad_enabled
+    return _grad_mode.enabled
 
 
 class set_grad_enabled:
@@ -23,13 +33,11 @@ class set_grad_enabled:
         self.mode = bool(mode)
 
     def __enter__(self):
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = self.mode
+        self._previous = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._previous
+        _grad_mode.enabled = self._previous
         return False
 
 
@@ -57,7 +65,23 @@ class enable_grad(set_grad_enabled):
 
 
 class Function:
-    """Base class of every op. Subclasses write ``forward(*arrays, **options)`` and ``backward(grad)``."""
+    """Base class of every op. Subclasses write ``forward(*arrays, **options)`` and ``backward(grad)``.
+
+    A recorded op keeps ``inputs`` (the Tensors), ``needs_input_grad`` and ``parents``: for each input,
+    the Function that made it at the time of the call (None for a leaf). Edges point at Functions, not
+    at tensors, so a later in-place op on an input (which gives that tensor a new history) cannot
+    reroute the gradient of ops that used its old value.
+    """
+
+    # What backward reads, declared so the version check and freeing below know it: the positions
+    # of the inputs whose values it saves, and whether it saves its output (as torch's saved tensors).
+    saved_inputs = ()
+    saves_output = False
+    is_view = False  # the output shares memory (and the version counter) with input 0
+    saved_versions = ()  # (counter, version) of each saved tensor at forward time; None once freed
+    base_history = None  # for a view: its base's Function when the view was taken
+    _hooks = None  # hooks registered on the tensor this op made (torch keeps them on its grad_fn)
+    _retained = None  # that tensor, if it called retain_grad()
 
     def __init__(self):
         self.inputs = ()
@@ -74,18 +98,95 @@ class Function:
         if type(out) is not backend.array_type:  # NumPy reductions return scalars, not 0-d arrays
             out = backend.xp.asarray(out)
         # Every op passes here: a list comprehension and `in` cost less than any() over a generator.
-        needs_input_grad = tuple([t.requires_grad for t in inputs]) if _grad_enabled else ()
+        needs_input_grad = tuple([t.requires_grad for t in inputs]) if _grad_mode.enabled else ()
         if True in needs_input_grad:
+            for t in inputs:
+                if t._base is not None:
+                    _check_view_is_current(t)
             fn.inputs = inputs
             fn.needs_input_grad = needs_input_grad
-            return _tensor.Tensor._from_op(out, fn)
-        return _tensor.Tensor._wrap(out)
+            fn.parents = tuple([t._ctx for t in inputs])
+            result = _tensor.Tensor._from_op(out, fn)
+            if fn.saved_inputs or fn.saves_output:
+                fn.saved_versions = [(inputs[i]._version_counter, inputs[i]._version_counter[0])
+                                     for i in fn.saved_inputs]
+                if fn.saves_output:
+                    fn.saved_versions.append((result._version_counter, 0))
+        else:
+            result = _tensor.Tensor._wrap(out)
+        if fn.is_view:  # a view and its base are one memory: an in-place change to either bumps both
+            base = inputs[0]
+            result._version_counter = base._version_counter
+            result._base = base if base._base is None else base._base
+            fn.base_history = result._base._ctx
+        return result
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
 
     def backward(self, grad):
         raise NotImplementedError
+
+    # ----- torch's view of the graph (grad_fn) --------------------------------------------------
+    def name(self):
+        return f"{type(self).__name__}Backward0"
+
+    @property
+    def next_functions(self):
+        """((node, 0), ...) per input, as torch's: the Function that made it, an AccumulateGrad for
+        a leaf that requires grad, or None."""
+        edges = []
+        for inp, parent, needed in zip(self.inputs, getattr(self, "parents", ()), self.needs_input_grad):
+            if parent is not None:
+                edges.append((parent, 0))
+            else:
+                edges.append((AccumulateGrad(inp) if needed else None, 0))
+        return tuple(edges)
+
+    def register_hook(self, hook):
+        """hook(grad) -> None or a replacement, run on the gradient of this op's output."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad:
+    """The graph's end at a leaf: its gradient is added into ``variable.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __eq__(self, other):
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def saved_for_each_other(needs_input_grad):
+    """Positions saved by a product (a*b, a@b, linear): a is read only for b's gradient and b only for
+    a's, as torch saves them."""
+    a_needs, b_needs = needs_input_grad[0], needs_input_grad[1]
+    return (0, 1) if a_needs and b_needs else (0,) if b_needs else (1,) if a_needs else ()
 
 
 def unbroadcast(grad, shape):
@@ -98,49 +199,56 @@ def unbroadcast(grad, shape):
     return summed.reshape(shape)
 
 
-def _topological_order(root):
-    """Non-leaf tensors reachable from ``root``, each before the tensors it was computed from.
+def _topological_order(root_fn):
+    """Functions reachable from ``root_fn``, each before the Functions that made its inputs.
 
     Iterative depth-first search, so a chain of 10,000 ops cannot hit Python's recursion limit.
     """
     order, visited = [], set()
-    stack = [(root, False)]
+    stack = [(root_fn, False)]
     while stack:
-        tensor, expanded = stack.pop()
+        fn, expanded = stack.pop()
         if expanded:
-            order.append(tensor)
+            order.append(fn)
             continue
         # Mark a node when it is expanded, not when pushed: a node pushed early may be reached again
         # below another consumer, and must then finish before that consumer (diamond graphs).
-        if id(tensor) in visited:
+        if id(fn) in visited:
             continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        for parent in tensor._ctx.inputs:
-            if parent._ctx is not None and id(parent) not in visited:
+        visited.add(id(fn))
+        stack.append((fn, True))
+        for parent in fn.parents:
+            if parent is not None and id(parent) not in visited:
                 stack.append((parent, False))
     order.reverse()
     return order
 
 
-def run_backward(root, grad):
+def run_backward(root, grad, retain_graph=False):
     """Propagate ``grad`` (dL/d root, an array) to every leaf that requires grad.
 
-    Gradients of intermediate tensors live only in a local dict; leaves accumulate into ``.grad``
-    as in torch. A leaf's first gradient is stored without a copy when backward produced a fresh
-    array for it alone; anything shared (the incoming grad passed straight through, a view of it, or
-    one array handed to two inputs) is copied, so accumulating in place can never alias.
+    Gradients of intermediate results live only in a local dict, keyed by the Function that made
+    them; a leaf's contributions are summed, then added to its ``.grad`` once the whole pass has
+    succeeded (torch's AccumulateGrad). A leaf's first gradient is kept without a copy when backward
+    produced a fresh array for it alone; anything shared (the incoming grad passed straight through,
+    a view of it, or one array handed to two inputs) is copied, so accumulating in place can never
+    alias. Unless ``retain_graph``, each op's saved arrays are freed once used.
     """
-    grads = {id(root): grad}
+    grads = {id(root._ctx): grad}
+    leaf_grads = {}  # id(leaf) -> [leaf, the sum of its contributions so far]
     stored = set()
-    order = _topological_order(root)
+    order = _topological_order(root._ctx)
     if _tracer is not None:  # inside `with mt.autograd.trace()`: it records each step as it runs
         order = _tracer.steps(order)
-    for node in order:
-        g = grads.pop(id(node))
-        fn = node._ctx
+    for fn in order:
+        g = grads.pop(id(fn))
+        if fn._hooks is not None or fn._retained is not None:
+            g = _run_tensor_hooks(fn, g)
+        _check_saved_tensors(fn)
         input_grads = fn.backward(g)
-        for inp, ig, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+        if not retain_graph and fn.saved_versions:
+            _free_saved_tensors(fn)
+        for inp, parent, ig, needed in zip(fn.inputs, fn.parents, input_grads, fn.needs_input_grad):
             if not needed or ig is None:
                 continue
             # (a RowSparseGrad from Embedding(sparse=True) is not an array, and stays as it is)
@@ -148,16 +256,95 @@ def run_backward(root, grad):
                 ig = backend_of(inp.data).asarray(ig)
             if ig.dtype != inp.data.dtype:  # a float64 partner must not make a float32 input's grad float64
                 ig = ig.astype(inp.data.dtype)
-            if inp._ctx is not None:  # intermediate: sum contributions from every use
-                key = id(inp)
+            if parent is not None:  # intermediate: sum contributions from every use
+                key = id(parent)
                 grads[key] = grads[key] + ig if key in grads else ig
-            elif inp.grad is None:
+            elif id(inp) in leaf_grads:
+                leaf_grads[id(inp)][1] = leaf_grads[id(inp)][1] + ig
+            else:
                 if ig is g or ig.base is not None or id(ig) in stored:
                     ig = ig.copy()
                 stored.add(id(ig))
-                inp.grad = _tensor.Tensor._wrap(ig)
-            else:
-                inp.grad.data += ig
+                leaf_grads[id(inp)] = [inp, ig]
+    for leaf, g in leaf_grads.values():
+        _accumulate_into_leaf(leaf, g)
+
+
+def _accumulate_into_leaf(leaf, g):
+    """leaf.grad += g (or = g), after the leaf's hooks."""
+    if type(g) is not type(leaf.data) and not getattr(g, "is_sparse", False):  # a sum of 0-d arrays is a scalar
+        g = backend_of(leaf.data).asarray(g)
+    if leaf._hooks is not None:
+        g = _run_tensor_hooks(leaf, g)
+    if leaf._grad is None:
+        leaf._grad = _tensor.Tensor._wrap(g)
+    else:
+        leaf._grad.data += g
+
+
+def _check_saved_tensors(fn):
+    """Refuse to compute a gradient from values that are gone or have changed since forward.
+
+    Backward reads what forward saved (Mul's inputs, Exp's output...). If one of those tensors was
+    changed in place since (an optimizer step, ``+=``, ``copy_``), the gradient would silently be
+    wrong, so torch counts every tensor's in-place changes (``_version``) and raises; so do we.
+    """
+    if fn.saved_versions is None:
+        raise RuntimeError(
+            "Trying to backward through the graph a second time (or directly access saved tensors after they "
+            f"have already been freed): {fn.name()} freed what it saved at the first backward. Specify "
+            "retain_graph=True if you need to backward through the graph a second time."
+        )
+    for counter, version in fn.saved_versions:
+        if counter[0] != version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: a tensor saved by {fn.name()} is at version {counter[0]}; expected version "
+                f"{version} instead. Hint: clone() it before changing it in place, or change it after backward."
+            )
+
+
+def _check_view_is_current(view):
+    """A view whose base got a new history (an in-place op recorded on the base) after the view was
+    taken would pass gradients to the old history: torch rebuilds the view's history then; this engine
+    refuses to use it."""
+    fn = view._ctx
+    if fn is not None and fn.base_history is not view._base._ctx:
+        raise RuntimeError(
+            f"this view (made by {fn.name()}) was taken before an in-place op changed its base; torch would "
+            "rebase the view's history, this engine cannot: take the view again after the in-place op"
+        )
+
+
+def _free_saved_tensors(fn):
+    """Drop the arrays ``fn`` saved for backward (torch frees saved tensors after backward)."""
+    array_type = type(fn.inputs[0].data)
+    attributes = vars(fn)
+    for name in [name for name, value in attributes.items() if type(value) is array_type]:
+        del attributes[name]
+    fn.saved_versions = None
+
+
+def _run_tensor_hooks(owner, grad):
+    """Hooks of a tensor (kept on a leaf, or on the Function that made a non-leaf) on its gradient:
+    each may return a replacement. Then a non-leaf that asked for retain_grad() keeps the result."""
+    xp = owner.xp if isinstance(owner, Function) else backend_of(owner.data).xp
+    grad = xp.asarray(grad)  # a sum of 0-d arrays is a NumPy scalar
+    for hook in list(owner._hooks or ()):
+        replaced = hook(_tensor.Tensor._wrap(grad))
+        if replaced is not None:
+            replaced = replaced.data if isinstance(replaced, _tensor.Tensor) else replaced
+            if tuple(replaced.shape) != tuple(grad.shape):
+                raise RuntimeError(f"hook returned a gradient of shape {tuple(replaced.shape)}, expected "
+                                   f"{tuple(grad.shape)}")
+            grad = replaced.astype(grad.dtype, copy=False)
+    retained = getattr(owner, "_retained", None)
+    if retained is not None:
+        if retained._grad is None:
+            retained._grad = _tensor.Tensor._wrap(grad.copy())
+        else:
+            retained._grad.data += grad
+    return grad
 
 
 # Tensor is used only at call time, and tensor.py imports this module: bind tensor's module last, so

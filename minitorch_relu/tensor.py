@@ -5,7 +5,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import functions as F
-from .autograd import run_backward
+from .autograd import _accumulate_into_leaf, _HookHandle, run_backward
 from .backend import backend_of, get_backend
 
 float32, float64, float16 = np.float32, np.float64, np.float16
@@ -26,7 +26,9 @@ def _default_dtype_for(data):
         return bool_
     if isinstance(flat, (int, np.integer)):
         return int64
-    return default_dtype
+    if isinstance(flat, (float, np.floating)):
+        return default_dtype
+    raise TypeError(f"tensor(): unsupported data of type {type(flat).__name__}; tensors hold bool, int or float")
 
 
 def _check_grad_dtype(dtype):
@@ -34,29 +36,102 @@ def _check_grad_dtype(dtype):
         raise RuntimeError(f"only floating point tensors can require gradients, got dtype {np.dtype(dtype).name}")
 
 
+def _check_supported_dtype(dtype):
+    """Tensors hold bool, integers or floats (torch's real dtypes); complex, object, strings are refused."""
+    if np.dtype(dtype).kind not in "biuf":
+        raise TypeError(f"unsupported dtype {np.dtype(dtype).name}: a tensor holds bool, int or float values")
+
+
+# ----- type promotion: torch.result_type, the one rule every binary op uses -----------------------
+_NUMBER_TYPES = (bool, int, float, np.bool_, np.integer, np.floating)
+
+
+def _category(dtype):
+    """0 bool, 1 integer, 2 floating: promotion never goes down a category."""
+    kind = dtype.kind
+    return 2 if kind == "f" else 0 if kind == "b" else 1
+
+
+def promote_types(a, b):
+    """torch.promote_types: across categories the higher one wins (int64 with float32 is float32, not
+    NumPy's float64); within one, the wider type."""
+    if a is None or a == b:
+        return b
+    if b is None:
+        return a
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def _number_dtype(value):
+    if isinstance(value, (bool, np.bool_)):
+        return np.dtype(bool_)
+    return np.dtype(int64) if isinstance(value, (int, np.integer)) else np.dtype(default_dtype)
+
+
+def result_type(*operands):
+    """torch.result_type of Tensors and Python numbers.
+
+    Operands come in three ranks: tensors with dimensions, 0-d tensors, then numbers. A lower rank
+    decides the dtype only when it is of a higher category (bool < int < float): float32 * 0-d float64
+    is float32, int64 * 0-d float64 is float64, int64 * 2.5 is the default float (float32).
+    """
+    dims = zeros = numbers = None
+    for op in operands:
+        if isinstance(op, Tensor):
+            if op.data.ndim:
+                dims = promote_types(dims, op.data.dtype)
+            else:
+                zeros = promote_types(zeros, op.data.dtype)
+        else:
+            numbers = promote_types(numbers, _number_dtype(op))
+    return _combine_ranks(dims, _combine_ranks(zeros, numbers))
+
+
+def _combine_ranks(higher, lower):
+    if higher is None:
+        return lower
+    if lower is None or _category(higher) >= _category(lower):
+        return higher
+    return lower
+
+
+def _float_result(dtype):
+    """True division, exp, sqrt... of integers (or bools) give the default float, as in torch."""
+    return dtype if dtype.kind == "f" else np.dtype(default_dtype)
+
+
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "_ctx", "_version_counter", "_base", "_hooks", "__weakref__")
     __hash__ = object.__hash__  # == builds a tensor, so identity hashing must be asked for
 
     def __init__(self, data, requires_grad=False):
         backend_of(data)  # raises for anything that is not a backend array
+        _check_supported_dtype(data.dtype)
         if requires_grad:
             _check_grad_dtype(data.dtype)
         self.data = data
-        self.grad = None
+        self._grad = None
         self.requires_grad = requires_grad
         self._ctx = None  # the Function that produced this tensor; None for a leaf
+        self._version_counter = [0]  # in-place changes so far; one list shared with views (see _version)
+        self._base = None  # the tensor this one is a view of
+        self._hooks = None  # a leaf's gradient hooks (a non-leaf's live on its Function)
 
     @classmethod
     def _wrap(cls, array):
         t = cls.__new__(cls)
-        t.data, t.grad, t.requires_grad, t._ctx = array, None, False, None
+        t.data, t._grad, t.requires_grad, t._ctx = array, None, False, None
+        t._version_counter, t._base, t._hooks = [0], None, None
         return t
 
     @classmethod
     def _from_op(cls, array, fn):
         t = cls.__new__(cls)
-        t.data, t.grad, t.requires_grad, t._ctx = array, None, True, fn
+        t.data, t._grad, t.requires_grad, t._ctx = array, None, True, fn
+        t._version_counter, t._base, t._hooks = [0], None, None
         return t
 
     # ----- facts about the tensor -------------------------------------------------------------
@@ -79,6 +154,46 @@ class Tensor:
     @property
     def is_leaf(self):
         return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The Function that made this tensor (None for a leaf); walk ``.next_functions`` to the leaves."""
+        return self._ctx
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has seen (shared with its views and detach())."""
+        return self._version_counter[0]
+
+    def _bump_version(self):
+        self._version_counter[0] += 1
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """Checked as torch checks it: a Tensor (or None) of this tensor's shape, dtype and backend."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: grad shape {value.shape}, "
+                                   f"tensor shape {self.shape}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: grad dtype {value.dtype.name}, "
+                                   f"tensor dtype {self.dtype.name}")
+            values = getattr(value.data, "values", value.data) if getattr(value.data, "is_sparse", False) \
+                else value.data
+            if backend_of(values) is not backend_of(self.data):
+                raise RuntimeError(f"assigned grad has data located on a different device: grad on "
+                                   f"{backend_of(values).name!r}, tensor on {self.backend!r}")
+        self._grad = value
+
+    def dim(self):
+        return self.ndim
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
@@ -111,7 +226,7 @@ class Tensor:
         if self.backend != "numpy":
             extras += f", backend={self.backend!r}"
         if self._ctx is not None:
-            extras += f", grad_fn=<{type(self._ctx).__name__}Backward>"
+            extras += f", grad_fn=<{self._ctx.name()}>"
         elif self.requires_grad:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
@@ -126,11 +241,42 @@ class Tensor:
         return self
 
     def detach(self):
-        """The same values (shared memory), cut from the graph."""
-        return Tensor._wrap(self.data)
+        """The same values (shared memory and version counter), cut from the graph."""
+        out = Tensor._wrap(self.data)
+        out._version_counter = self._version_counter
+        return out
 
-    def backward(self, gradient=None):
-        """Accumulate d(self)/d(leaf) * gradient into every leaf's .grad that requires grad."""
+    def clone(self):
+        """A copy with its own memory that stays in the graph (gradient flows back to self)."""
+        return F.Clone.apply(self)
+
+    def retain_grad(self):
+        """Keep this non-leaf's gradient in ``.grad`` at the next backward (a no-op on a leaf)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx is not None:
+            self._ctx._retained = self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._ctx is not None:  # as in torch, a non-leaf's hooks belong to the node that made it
+            return self._ctx.register_hook(hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None):
+        """Accumulate d(self)/d(leaf) * gradient into every leaf's .grad that requires grad.
+
+        The graph's saved values are freed on the way, as in torch; pass ``retain_graph=True`` to
+        backward through it again.
+        """
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad and has no graph")
         if gradient is None:
@@ -153,12 +299,9 @@ class Tensor:
                 )
             grad = grad.astype(self.dtype, copy=False)
         if self._ctx is None:  # a leaf: the gradient is the answer
-            if self.grad is None:
-                self.grad = Tensor._wrap(grad.copy())
-            else:
-                self.grad.data += grad
+            _accumulate_into_leaf(self, grad.copy())
             return
-        run_backward(self, grad)
+        run_backward(self, grad, retain_graph=bool(retain_graph))
 
     def to(self, backend):
         """A copy of this tensor on another backend ("numpy", "cupy", "strict"); self if already there."""
@@ -167,58 +310,98 @@ class Tensor:
             return self
         array = target.asarray(self.numpy())
         out = Tensor(array, requires_grad=self.requires_grad and self._ctx is None)
-        if self.grad is not None:
-            out.grad = Tensor._wrap(target.asarray(self.grad.numpy()))
+        if self._grad is not None:
+            out._grad = Tensor._wrap(target.asarray(self._grad.numpy()))
         return out
 
     # ----- arithmetic ---------------------------------------------------------------------------
     def _operand(self, other):
-        """``other`` as a Tensor on self's backend; Python numbers take self's dtype (as in torch)."""
+        """``other`` as a Tensor on self's backend; a Python number takes the dtype torch gives it
+        next to self (self's dtype within its category, else the number's default dtype)."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (int, float, np.number)) and not isinstance(other, (bool, np.bool_)):
-            floating = np.issubdtype(self.dtype, np.floating)
-            dtype = self.dtype if floating or not isinstance(other, (float, np.floating)) else default_dtype
+        if isinstance(other, _NUMBER_TYPES):
+            dtype = result_type(self, other)
             return Tensor._wrap(backend_of(self.data).asarray(other, dtype=dtype))
         raise TypeError(f"unsupported operand of type {type(other).__name__}; use a Tensor or a Python number")
 
+    def _binary(self, fn, a, b, true_division=False):
+        """Apply the binary op ``fn`` to ``a`` and ``b`` (self and the other operand, in op order), both
+        first cast to torch's result dtype (integer true division: the default float)."""
+        if not isinstance(a, Tensor) and not isinstance(a, _NUMBER_TYPES):
+            raise TypeError(f"unsupported operand of type {type(a).__name__}; use a Tensor or a Python number")
+        if not isinstance(b, Tensor) and not isinstance(b, _NUMBER_TYPES):
+            raise TypeError(f"unsupported operand of type {type(b).__name__}; use a Tensor or a Python number")
+        dtype = result_type(a, b)
+        if fn is F.Sub and (_is_bool(a) or _is_bool(b)):
+            raise TypeError("subtraction, the `-` operator, with a bool tensor is not supported; use ^ or ~ instead")
+        if true_division:
+            dtype = _float_result(dtype)
+        return fn.apply(self._cast_operand(a, dtype), self._cast_operand(b, dtype))
+
+    def _cast_operand(self, x, dtype):
+        if not isinstance(x, Tensor):
+            return Tensor._wrap(backend_of(self.data).asarray(x, dtype=dtype))
+        if x.data.dtype == dtype:
+            return x
+        # in the graph if x requires grad (its gradient is cast back to x's dtype); the copy keeps x's
+        # version counter, so an op that saves it still notices an in-place change of x (as torch does)
+        cast = F.Cast.apply(x, dtype=dtype) if x.requires_grad else Tensor._wrap(x.data.astype(dtype))
+        cast._version_counter = x._version_counter
+        return cast
+
     def __add__(self, other):
-        return F.Add.apply(self, self._operand(other))
+        return self._binary(F.Add, self, other)
 
     def __radd__(self, other):
-        return F.Add.apply(self._operand(other), self)
+        return self._binary(F.Add, other, self)
 
     def __sub__(self, other):
-        return F.Sub.apply(self, self._operand(other))
+        return self._binary(F.Sub, self, other)
 
     def __rsub__(self, other):
-        return F.Sub.apply(self._operand(other), self)
+        return self._binary(F.Sub, other, self)
 
     def __mul__(self, other):
-        return F.Mul.apply(self, self._operand(other))
+        return self._binary(F.Mul, self, other)
 
     def __rmul__(self, other):
-        return F.Mul.apply(self._operand(other), self)
+        return self._binary(F.Mul, other, self)
 
     def __truediv__(self, other):
-        return F.Div.apply(self, self._operand(other))
+        return self._binary(F.Div, self, other, true_division=True)
 
     def __rtruediv__(self, other):
-        return F.Div.apply(self._operand(other), self)
+        if not isinstance(other, Tensor):  # torch: number / x is x.reciprocal() * number (saves 1/x, not x)
+            return self._binary(F.Mul, self.reciprocal(), other)
+        return self._binary(F.Div, other, self, true_division=True)
+
+    def reciprocal(self):
+        return F.Reciprocal.apply(self._as_float())
 
     def __neg__(self):
+        if self.dtype == bool_:
+            raise TypeError("negation, the `-` operator, on a bool tensor is not supported; use ~ (logical not)")
         return F.Neg.apply(self)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor):  # a tensor exponent: both sides get a gradient
-            return F.Pow.apply(self, self._operand(exponent))
+            return self._binary(F.Pow, self, exponent)
         if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
             raise TypeError(f"** takes a number or Tensor exponent, got {type(exponent).__name__}")
-        return F.PowScalar.apply(self, exponent=exponent)
+        dtype = result_type(self, exponent)
+        if dtype.kind != "f" and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return F.PowScalar.apply(self._cast_operand(self, dtype), exponent=exponent)
 
     def __matmul__(self, other):
         if not isinstance(other, Tensor):
             raise TypeError(f"@ needs a Tensor on both sides, got {type(other).__name__}")
+        if self.dtype == bool_ or other.dtype == bool_:
+            raise NotImplementedError("matmul is not implemented for bool tensors (as in torch)")
+        if self.dtype != other.dtype:  # torch does not promote in matmul
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {self.dtype.name} != "
+                               f"{other.dtype.name}")
         return F.MatMul.apply(self, other)
 
     def matmul(self, other):
@@ -286,7 +469,10 @@ class Tensor:
     def permute(self, *dims):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        return F.Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
+        for d in dims:
+            if not -max(self.ndim, 1) <= d < max(self.ndim, 1):
+                raise IndexError(f"permute: dimension {d} is out of range for a tensor with {self.ndim} dimensions")
+        return F.Permute.apply(self, axes=tuple(d % max(self.ndim, 1) for d in dims))
 
     def transpose(self, dim0, dim1):
         axes = list(range(self.ndim))
@@ -302,26 +488,37 @@ class Tensor:
             index = index.data
         elif isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+            if _mixes_ints_and_arrays(index):
+                # torch applies integer indices first (they select), then the index arrays: for x of
+                # shape (2, 3, 4), x[0, :, idx] is (3, len(idx)); NumPy would give (len(idx), 3).
+                selected = F.Index.apply(self, index=_only_ints(index))
+                return F.Index.apply(selected, index=_without_ints(index))
         return F.Index.apply(self, index=index)
 
     # ----- elementwise functions ----------------------------------------------------------------
+    def _as_float(self):
+        """Integers and bools enter exp, log, sqrt, sigmoid, tanh as the default float, as in torch."""
+        return self if self.dtype.kind == "f" else Tensor._wrap(self.data.astype(default_dtype))
+
     def exp(self):
-        return F.Exp.apply(self)
+        return F.Exp.apply(self._as_float())
 
     def log(self):
-        return F.Log.apply(self)
+        return F.Log.apply(self._as_float())
 
     def sqrt(self):
-        return F.Sqrt.apply(self)
+        return F.Sqrt.apply(self._as_float())
 
     def relu(self):
+        if self.dtype == bool_:
+            raise NotImplementedError("Boolean inputs not supported for relu")
         return F.ReLU.apply(self)
 
     def sigmoid(self):
-        return F.Sigmoid.apply(self)
+        return F.Sigmoid.apply(self._as_float())
 
     def tanh(self):
-        return F.Tanh.apply(self)
+        return F.Tanh.apply(self._as_float())
 
     # ----- dtype --------------------------------------------------------------------------------
     def type(self, dtype):
@@ -421,10 +618,10 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other):
-        return F.Maximum.apply(self, self._operand(other))
+        return self._binary(F.Maximum, self, other)
 
     def minimum(self, other):
-        return F.Minimum.apply(self, self._operand(other))
+        return self._binary(F.Minimum, self, other)
 
     def where(self, condition, other):
         """self where ``condition`` holds, ``other`` elsewhere (torch's x.where(condition, y))."""
@@ -433,10 +630,11 @@ class Tensor:
                             f"{condition.dtype.name if isinstance(condition, Tensor) else type(condition).__name__}")
         if condition.backend != self.backend:
             raise RuntimeError(f"where: the condition lives on backend {condition.backend!r}, the tensor on {self.backend!r}")
-        return F.Where.apply(self, self._operand(other), condition=condition.data)
+        dtype = result_type(self, other)
+        return F.Where.apply(self._cast_operand(self, dtype), self._cast_operand(other, dtype), condition=condition.data)
 
     def __rpow__(self, base):
-        return F.Pow.apply(self._operand(base), self)
+        return self._binary(F.Pow, base, self)
 
     def add(self, other, alpha=1):
         return self + (other if alpha == 1 else self._operand(other) * alpha)
@@ -523,11 +721,56 @@ class Tensor:
         return self._any_or_all("all", dim, keepdim)
     # ===== end of the issue 13 part 2 block =====================================================
 
+    # ----- in-place ops: torch's rules live in functions/inplace.py -------------------------------
+    def add_(self, other, *, alpha=1):
+        return inplace.apply_(self, "add_", lambda t: t + (other if alpha == 1 else other * alpha), other)
+
+    def sub_(self, other, *, alpha=1):
+        return inplace.apply_(self, "sub_", lambda t: t - (other if alpha == 1 else other * alpha), other)
+
+    def mul_(self, other):
+        return inplace.apply_(self, "mul_", lambda t: t * other, other)
+
+    def div_(self, other):
+        return inplace.apply_(self, "div_", lambda t: t / other, other)
+
+    def pow_(self, exponent):
+        return inplace.apply_(self, "pow_", lambda t: t**exponent)
+
+    def clamp_(self, min=None, max=None):
+        def clamp(t):
+            dtype = result_type(t, *[b for b in (min, max) if b is not None])
+            return F.Clamp.apply(t._cast_operand(t, dtype), min=min, max=max)
+
+        return inplace.apply_(self, "clamp_", clamp)
+
+    def fill_(self, value):
+        return inplace.apply_(self, "fill_", lambda t: F.Fill.apply(t, value=inplace.fill_value(value)))
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def copy_(self, src):
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_: src must be a Tensor, got {type(src).__name__}")
+        if src.backend != self.backend:  # torch's copy_ moves between devices too
+            src = src.to(self.backend)
+        return inplace.apply_(self, "copy_", lambda t: F.Copy.apply(t, src), src)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
 
 def tensor(data, requires_grad=False, dtype=None, backend=None):
     """A new leaf tensor from a list, scalar, numpy/cupy array or Tensor (the data is copied)."""
     if isinstance(data, Tensor):
         data = data.data
+    if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as in torch.tensor
+        data = np.asarray(data)
+    if dtype is not None:
+        _check_supported_dtype(dtype)
     source = None
     try:
         source = backend_of(data)
@@ -537,6 +780,7 @@ def tensor(data, requires_grad=False, dtype=None, backend=None):
     if source is not None:
         if dtype is None:
             dtype = data.dtype
+            _check_supported_dtype(dtype)
         array = target.asarray(source.to_numpy(data) if source is not target else data, dtype=dtype).copy()
     else:
         if dtype is None:
@@ -545,3 +789,42 @@ def tensor(data, requires_grad=False, dtype=None, backend=None):
             data = data.item()
         array = target.asarray(np.asarray(data, dtype=dtype))
     return Tensor(array, requires_grad=requires_grad)
+
+
+def _is_bool(x):
+    return x.dtype == bool_ if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_))
+
+
+def _mixes_ints_and_arrays(index):
+    has_int = has_array = False
+    for i in index:
+        if isinstance(i, (int, np.integer)) and not isinstance(i, bool):
+            has_int = True
+        elif not (i is None or i is Ellipsis or isinstance(i, slice)):
+            has_array = True
+    return has_int and has_array
+
+
+def _is_int(i):
+    return isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+
+
+def _only_ints(index):
+    """The index with every non-integer entry made a full slice (a mask spans its ndim dimensions)."""
+    out = []
+    for i in index:
+        if _is_int(i) or i is None or i is Ellipsis:
+            out.append(i)
+        elif isinstance(i, slice):
+            out.append(slice(None))
+        else:
+            out.extend([slice(None)] * (i.ndim if i.dtype == bool_ else 1))
+    return tuple(out)
+
+
+def _without_ints(index):
+    """What is left of the index once _only_ints has been applied (a None's new axis is kept as :)."""
+    return tuple(slice(None) if i is None else i for i in index if not _is_int(i))
+
+
+from .functions import inplace  # noqa: E402  (it builds Tensors, so it comes after the class)

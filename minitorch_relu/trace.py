@@ -32,12 +32,17 @@ def grad_norm(array):
 
 
 def _names_of(params):
-    """id(tensor) -> name, from a dict of named tensors or a Module (its named_parameters)."""
+    """id(tensor) (and id of the op that made it) -> name, from a dict of named tensors or a Module."""
     if params is None:
         return {}
     if hasattr(params, "named_parameters"):
         params = dict(params.named_parameters())
-    return {id(tensor): name for name, tensor in dict(params).items()}
+    names = {}
+    for name, tensor in dict(params).items():
+        names[id(tensor)] = name
+        if tensor._ctx is not None:  # backward runs the op that made it: name that op's output
+            names[id(tensor._ctx)] = name
+    return names
 
 
 class trace:
@@ -63,13 +68,12 @@ class trace:
 
     # ----- called by run_backward ---------------------------------------------------------------
     def steps(self, order):
-        """Yield the nodes of ``order`` one by one, recording what each backward step does.
+        """Yield the ops of ``order`` one by one, recording what each backward step does.
 
         For one step, the op's ``backward`` is shadowed by a recording wrapper (an instance attribute,
         removed again before the next step), so run_backward's loop body stays exactly as it is.
         """
-        for node in order:
-            fn = node._ctx
+        for fn in order:
             seen = {}
 
             def recording_backward(grad, _backward=fn.backward, _needs=fn.needs_input_grad, _seen=seen):
@@ -77,7 +81,7 @@ class trace:
                 # Norms now, before run_backward adds these arrays up (a leaf's first gradient can be
                 # kept as its .grad and added to in place); their time is left out of the step's.
                 start = time.perf_counter()
-                _seen["grad_in"] = grad_norm(grad)
+                _seen["grad_in"], _seen["shape"] = grad_norm(grad), tuple(grad.shape)  # dL/d(output): its shape
                 _seen["grads_out"] = [grad_norm(ig) if needed and ig is not None else None
                                       for ig, needed in zip(input_grads, _needs)]
                 _seen["norm_seconds"] = time.perf_counter() - start
@@ -86,20 +90,19 @@ class trace:
             fn.backward = recording_backward
             start = time.perf_counter()
             try:
-                yield node
+                yield fn
             finally:
                 seconds = time.perf_counter() - start
                 fn.__dict__.pop("backward", None)  # the class's backward again
-            self._record(node, seen, seconds - seen["norm_seconds"])
+            self._record(fn, seen, seconds - seen["norm_seconds"])
 
-    def _record(self, node, seen, seconds):
-        fn = node._ctx
+    def _record(self, fn, seen, seconds):
         grad_in, grads_out = seen["grad_in"], seen["grads_out"]
         self.records.append({
             "step": len(self.records) + 1,
             "op": type(fn).__name__,
-            "name": self.names.get(id(node)),
-            "shape": tuple(node.data.shape),
+            "name": self.names.get(id(fn)),
+            "shape": seen["shape"],
             "grad_in": grad_in,
             "inputs": [self._label(t) for t in fn.inputs],
             "grads_out": grads_out,

@@ -127,7 +127,7 @@ def test_train_eval_switches_every_layer(backend):
     assert all(m.training for m in model.modules())
     model.eval()
     assert not any(m.training for m in model.modules())
-    x = mt.tensor(np.ones((5, 3)), backend=backend)
+    x = mt.tensor(np.ones((5, 3), dtype=np.float32), backend=backend)
     np.testing.assert_array_equal(model(x).numpy(), model(x).numpy())  # no dropout, running stats
     model.train()
     assert all(m.training for m in model.modules())
@@ -154,7 +154,7 @@ def test_buffers_in_state_dict_and_to(backend):
     assert model.state_dict()["1.num_batches_tracked"].dtype == np.int64
     model.to(backend)
     assert all(b.backend == backend for b in model.buffers())
-    model(mt.tensor(np.ones((3, 3)), backend=backend))
+    model(mt.tensor(np.ones((3, 3), dtype=np.float32), backend=backend))
     assert model[1].num_batches_tracked.item() == 1
 
 

@@ -263,7 +263,7 @@ def test_trace_is_off_outside_its_block_and_nests():
     _, weights, activations = _sigmoid_chain()
     with mt.autograd.trace() as outer:
         with mt.autograd.trace() as inner:
-            activations[-1].backward()
+            activations[-1].backward(retain_graph=True)
         assert autograd._tracer is outer
         (weights["W1"] * 2.0).sum().backward()
     assert autograd._tracer is None

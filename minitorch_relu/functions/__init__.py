@@ -39,11 +39,10 @@ binary_cross_entropy.py  BinaryCrossEntropy: (g (x - t) / (x (1 - x)), g (log(1 
 mse.py           MSELoss mean((x - y)^2): (2 (x - y) / N, -2 (x - y) / N)
 """
 
-from .arithmetic import Add, Div, Mul, Neg, PowScalar, Sub
+from .arithmetic import Add, Div, Mul, Neg, PowScalar, Reciprocal, Sub
 from .batch_norm import BatchNorm
 from .binary_cross_entropy import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .conv2d import Conv2d
-from .cross_entropy import CrossEntropy
 from .cross_entropy import CrossEntropy, SmoothedCrossEntropy
 from .dropout import Dropout
 from .elementwise import Abs, Clamp, Sign
@@ -52,6 +51,7 @@ from .exp_log import Exp, Log, Sqrt
 from .expand import Expand
 from .gelu import GELU
 from .join import Cat, Stack
+from .inplace import Clone, Copy, Fill
 from .leaky_relu import LeakyReLU
 from .linear import Linear
 from .logsumexp import LogSumExp

@@ -3,11 +3,12 @@
 Binary ops broadcast like NumPy; each input's gradient is summed back to that input's shape.
 """
 
-from ..autograd import Function, unbroadcast
+from ..autograd import Function, saved_for_each_other, unbroadcast
+from ..errors import ShapeError
 
 
 def _broadcast_error(op, a, b):
-    return ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together")
+    return ShapeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together")
 
 
 class Add(Function):
@@ -39,6 +40,10 @@ class Sub(Function):
 
 
 class Mul(Function):
+    @property
+    def saved_inputs(self):
+        return saved_for_each_other(self.needs_input_grad)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
@@ -54,6 +59,10 @@ class Mul(Function):
 
 
 class Div(Function):
+    @property
+    def saved_inputs(self):  # b for either gradient, a only for b's
+        return (0, 1) if self.needs_input_grad[1] else (1,)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
@@ -70,6 +79,19 @@ class Div(Function):
         return grad_a, grad_b
 
 
+class Reciprocal(Function):
+    """1 / x, with d/dx = -1 / x^2 = -out^2, read from the saved output."""
+
+    saves_output = True
+
+    def forward(self, a):
+        self.out = 1 / a
+        return self.out
+
+    def backward(self, grad):
+        return (-grad * (self.out * self.out),)
+
+
 class Neg(Function):
     def forward(self, a):
         return -a
@@ -81,6 +103,8 @@ class Neg(Function):
 class PowScalar(Function):
     """x ** p for a number p: d/dx = p * x ** (p - 1)."""
 
+    saved_inputs = (0,)
+
     def forward(self, a, exponent):
         self.a, self.exponent = a, exponent
         return a**exponent
@@ -89,4 +113,6 @@ class PowScalar(Function):
         a, p = self.a, self.exponent
         if p == 0:
             return (grad * 0,)
-        return (grad * (p * a ** (p - 1)),)
+        # torch computes x ** -0.5 as 1 / sqrt(x) (its derivative at p = 0.5): -inf at -0.0, where pow gives inf
+        power = 1 / self.xp.sqrt(a) if p == 0.5 else a ** (p - 1)
+        return (grad * (p * power),)

@@ -11,6 +11,8 @@ from . import _cupy_kernels
 
 
 class CrossEntropy(Function):
+    saved_inputs = (1,)  # the targets (torch's nll_loss saves them)
+
     def forward(self, logits, target, reduction="mean"):
         self.target, self.reduction = target, reduction
         # On CuPy the arithmetic of _softmax_and_losses runs as one kernel launch instead of about twelve.

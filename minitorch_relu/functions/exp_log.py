@@ -4,6 +4,8 @@ from ..autograd import Function
 
 
 class Exp(Function):
+    saves_output = True
+
     def forward(self, x):
         self.out = self.xp.exp(x)
         return self.out
@@ -13,6 +15,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    saved_inputs = (0,)
+
     def forward(self, x):
         self.x = x
         return self.xp.log(x)
@@ -22,6 +26,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saves_output = True
+
     def forward(self, x):
         self.out = self.xp.sqrt(x)
         return self.out

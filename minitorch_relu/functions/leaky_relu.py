@@ -8,6 +8,8 @@ from ..autograd import Function
 
 
 class LeakyReLU(Function):
+    saved_inputs = (0,)
+
     def forward(self, x, negative_slope=0.01):
         self.positive = x > 0
         self.slope = negative_slope

@@ -1,12 +1,22 @@
 """The fused affine map of nn.Linear: y = x @ W.T + b, one matmul and one in-place add."""
 
-from ..autograd import Function
+from ..autograd import Function, saved_for_each_other
+from ..errors import ShapeError
 
 
 class Linear(Function):
+    @property
+    def saved_inputs(self):
+        return saved_for_each_other(self.needs_input_grad)
+
     def forward(self, x, weight, bias=None):
+        if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+            # torch does not promote here: a float32 layer fed float64 (or int64) input raises
+            got = f"{x.dtype.name} != {weight.dtype.name}" if x.dtype != weight.dtype else \
+                f"bias {bias.dtype.name} != weight {weight.dtype.name}"
+            raise RuntimeError(f"linear: expected m1 and m2 to have the same dtype, but got: {got}")
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-            raise ValueError(
+            raise ShapeError(
                 f"linear: input of shape {tuple(x.shape)} needs its last dimension to be in_features="
                 f"{weight.shape[1]} (weight shape {tuple(weight.shape)})"
             )

@@ -1,27 +1,32 @@
 """Matrix product a @ b with NumPy's rules (1-D operands, broadcast batch dimensions)."""
 
-from ..autograd import Function, unbroadcast
+from ..autograd import Function, saved_for_each_other, unbroadcast
+from ..errors import ShapeError
 
 
 def check_matmul_shapes(a_shape, b_shape):
     if len(a_shape) == 0 or len(b_shape) == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a_shape} and {b_shape}")
+        raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes {a_shape} and {b_shape}")
     inner_a = a_shape[-1]
     inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
     if inner_a != inner_b:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {a_shape} and {b_shape} are incompatible (inner dimensions {inner_a} != {inner_b})"
         )
 
 
 class MatMul(Function):
+    @property
+    def saved_inputs(self):
+        return saved_for_each_other(self.needs_input_grad)
+
     def forward(self, a, b):
         check_matmul_shapes(tuple(a.shape), tuple(b.shape))
         self.a, self.b = a, b
         try:
             return self.xp.matmul(a, b)
         except ValueError:
-            raise ValueError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast") from None
+            raise ShapeError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast") from None
 
     def backward(self, grad):
         a, b = self.a, self.b

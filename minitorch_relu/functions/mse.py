@@ -4,6 +4,8 @@ from ..autograd import Function
 
 
 class MSELoss(Function):
+    saved_inputs = (0, 1)
+
     def forward(self, x, y, reduction="mean"):
         self.diff, self.reduction = x - y, reduction
         squared = self.diff * self.diff

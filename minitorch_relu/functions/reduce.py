@@ -56,6 +56,9 @@ class Mean(Function):
 class MaxAll(Function):
     """max over every element; like torch, the gradient is split evenly among tied maxima."""
 
+    saved_inputs = (0,)
+    saves_output = True
+
     def forward(self, x):
         if x.size == 0:
             raise ValueError("max: cannot reduce an empty tensor")
@@ -65,7 +68,8 @@ class MaxAll(Function):
 
     def backward(self, grad):
         mask = self.x == self.out
-        return (mask * (grad / mask.sum()).astype(self.x.dtype),)
+        share = (grad / mask.sum()).astype(self.x.dtype)
+        return (self.xp.where(mask, share, self.xp.zeros((), dtype=share.dtype)),)  # not mask * share: 0 * nan
 
 
 class MaxDim(Function):

@@ -8,6 +8,8 @@ from . import _cupy_kernels
 
 
 class ReLU(Function):
+    saves_output = True
+
     def forward(self, x):
         self.out = self.xp.maximum(x, 0)
         return self.out
@@ -15,5 +17,6 @@ class ReLU(Function):
     def backward(self, grad):
         if _cupy_kernels.handles(self.xp):  # the same product as one GPU launch, not two
             return (_cupy_kernels.relu_backward(self.out, grad),)
-        # The output alone says where the unit was active (out > 0 exactly when x > 0).
-        return (grad * (self.out > 0),)
+        # The output alone says where the unit was active (out > 0 exactly when x > 0). where, not
+        # grad * mask: a NaN gradient reaching an inactive unit stays 0 there, as in torch.
+        return (self.xp.where(self.out > 0, grad, 0),)

@@ -1,22 +1,31 @@
 """Ops that move elements without changing them: reshape, permute (transpose) and indexing."""
 
 from ..autograd import Function
+from ..errors import ShapeError
 
 
 class Reshape(Function):
     def forward(self, x, shape):
         self.in_shape = x.shape
         try:
-            return x.reshape(shape)
+            out = x.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {tuple(shape)}") from None
+            raise ShapeError(f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {tuple(shape)}") from None
+        # a copy when the layout does not allow a view (as in torch); a copy may still have a .base
+        self.is_view = out.base is not None and self.xp.may_share_memory(out, x)
+        return out
 
     def backward(self, grad):
         return (grad.reshape(self.in_shape),)
 
 
 class Permute(Function):
+    is_view = True
+
     def forward(self, x, axes):
+        if sorted(axes) != list(range(x.ndim)):
+            raise ShapeError(f"permute: dims {tuple(axes)} are not a permutation of the {x.ndim} dimensions of a "
+                             f"tensor of shape {tuple(x.shape)}")
         self.axes = axes
         return x.transpose(axes)
 
@@ -35,8 +44,16 @@ def _is_basic_index(index):
 
 class Index(Function):
     def forward(self, x, index):
+        self.is_view = _is_basic_index(index)  # slices and ints give a view, index arrays a copy
+        if self.is_view:
+            parts = index if isinstance(index, tuple) else (index,)
+            if Ellipsis not in parts:  # x[2] of a 1-D NumPy array is a scalar copy; x[2, ...] a 0-d view, as in torch
+                index = parts + (Ellipsis,)
+        else:  # torch saves index tensors: a second backward without retain_graph raises
+            self.saved_versions = [([0], 0)]
         self.in_shape, self.dtype, self.index = x.shape, x.dtype, index
-        return x[index]
+        # torch's gathered result is contiguous (so a later reshape is a view); NumPy's may not be
+        return x[index] if self.is_view else self.xp.ascontiguousarray(x[index])
 
     def backward(self, grad):
         out = self.xp.zeros(self.in_shape, dtype=self.dtype)

@@ -4,6 +4,8 @@ from ..autograd import Function
 
 
 class Softmax(Function):
+    saves_output = True
+
     def forward(self, x, dim):
         shifted = x - x.max(axis=dim, keepdims=True)
         e = self.xp.exp(shifted)
@@ -18,6 +20,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    saves_output = True
+
     def forward(self, x, dim):
         shifted = x - x.max(axis=dim, keepdims=True)
         shifted -= self.xp.log(self.xp.exp(shifted).sum(axis=dim, keepdims=True))

@@ -4,6 +4,8 @@ from ..autograd import Function
 
 
 class Tanh(Function):
+    saves_output = True
+
     def forward(self, x):
         self.out = self.xp.tanh(x)
         return self.out

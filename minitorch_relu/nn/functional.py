@@ -71,6 +71,8 @@ def _check_class_targets(what, input, target, scores="logits"):
     """(N, C) input and (N,) integer class indices, named in the error if not."""
     if not isinstance(target, Tensor):
         raise TypeError(f"{what}: target must be a Tensor of class indices, got {type(target).__name__}")
+    if input.dtype.kind != "f":  # torch has no integer log_softmax either
+        raise RuntimeError(f"{what}: logits must be floating point, got dtype {input.dtype.name}")
     if input.ndim != 2:
         raise ValueError(f"{what}: input must be (N, C) {scores}, got shape {input.shape}")
     n = input.shape[0]

@@ -21,6 +21,7 @@ _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv
 def _fill(tensor, values):
     with no_grad():
         tensor.data[...] = get_backend(tensor.backend).asarray(np.asarray(values).astype(tensor.dtype, copy=False))
+    tensor._bump_version()  # an in-place change: a graph that saved this tensor must not use it now
     return tensor
 
 

@@ -159,11 +159,17 @@ class Module:
         for name, param in params.items():
             if name not in state_dict:
                 continue
-            value = state_dict[name]
-            value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
-            if value.shape != param.shape:
-                problems.append(f"size mismatch for {name}: got shape {value.shape}, the model has {param.shape}")
-            values[name] = value
+            try:  # every value is converted now, so a bad one fails before any parameter changes
+                value = state_dict[name]
+                value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+                if value.dtype.kind not in "biuf":
+                    raise TypeError(f"unsupported dtype {value.dtype}")
+                if value.shape != param.shape:
+                    problems.append(f"size mismatch for {name}: got shape {value.shape}, the model has {param.shape}")
+                    continue
+                values[name] = get_backend(param.backend).asarray(value.astype(param.dtype))
+            except (TypeError, ValueError) as exc:
+                problems.append(f"cannot load {name}: {exc}")
         if strict:
             if missing:
                 problems.append("missing keys: " + ", ".join(repr(k) for k in missing))
@@ -172,8 +178,8 @@ class Module:
         if problems:
             raise RuntimeError(f"error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems))
         for name, value in values.items():
-            param = params[name]
-            param.data[...] = get_backend(param.backend).asarray(value, dtype=param.dtype)
+            params[name].data[...] = value
+            params[name]._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ----- printing -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Adadelta: steps scaled by the ratio of running RMS of past updates to that of gradients (torch.optim.Adadelta)."""
 
 from ..backend import backend_of
-from .optimizer import Optimizer, check_range, refuse_sparse_grads
+from .optimizer import Optimizer, check_range, start_step
 
 
 def adadelta_update(param, grad, square_avg, acc_delta, std, delta, *, lr, rho, eps, weight_decay, maximize):
@@ -56,7 +56,7 @@ class Adadelta(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
-        refuse_sparse_grads(self.param_groups, "Adadelta")
+        start_step(self.param_groups, "Adadelta")
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "rho", "eps", "weight_decay", "maximize")}
             for p, state in self._params_to_step(group):

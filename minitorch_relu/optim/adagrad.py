@@ -1,7 +1,7 @@
 """Adagrad: each coordinate's step shrinks with the sum of its squared gradients (torch.optim.Adagrad)."""
 
 from ..backend import backend_of
-from .optimizer import Optimizer, check_range, refuse_sparse_grads
+from .optimizer import Optimizer, check_range, start_step
 
 
 def adagrad_update(param, grad, state_sum, step, std, buf, *, lr, lr_decay, weight_decay, eps, maximize):
@@ -53,7 +53,7 @@ class Adagrad(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
-        refuse_sparse_grads(self.param_groups, "Adagrad")
+        start_step(self.param_groups, "Adagrad")
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "lr_decay", "weight_decay", "eps", "maximize")}
             for p, state in self._params_to_step(group):

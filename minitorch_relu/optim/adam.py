@@ -7,7 +7,7 @@ of other engines moves eps and does not match torch.
 
 from ..backend import backend_of
 from ._cupy_kernels import fused_adam_update
-from .optimizer import Optimizer, check_range, refuse_sparse_grads
+from .optimizer import Optimizer, check_range, start_step
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, buf, *, lr, beta1, beta2, eps,
@@ -80,7 +80,7 @@ class Adam(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
-        refuse_sparse_grads(self.param_groups, "Adam")
+        start_step(self.param_groups, "Adam")
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             for p, state in self._params_to_step(group):

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..backend import backend_of
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_range, refuse_sparse_grads
+from .optimizer import Optimizer, check_range, start_step
 
 
 def _float32(x):
@@ -60,7 +60,7 @@ class ASGD(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
-        refuse_sparse_grads(self.param_groups, "ASGD")
+        start_step(self.param_groups, "ASGD")
         for group in self.param_groups:
             for p, state in self._params_to_step(group):
                 (buf,) = self._work_buffers(p, 1)

@@ -22,7 +22,7 @@ import math
 
 from ..backend import backend_of
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_grads, check_range
 
 
 def _as_float(loss):
@@ -183,6 +183,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p.data.size
             p.data += step_size * update[offset:offset + n].reshape(p.data.shape)
+            p._bump_version()
             offset += n
 
     def _clone_param(self):
@@ -191,6 +192,7 @@ class LBFGS(Optimizer):
     def _set_param(self, params_data):
         for p, saved in zip(self._params, params_data):
             p.data[...] = saved
+            p._bump_version()
 
     def _directional_evaluate(self, closure, x, t, d):
         """Loss and flat gradient at x + t d; the parameters are put back to x afterwards."""
@@ -219,6 +221,7 @@ class LBFGS(Optimizer):
         state.setdefault("n_iter", 0)
 
         orig_loss = self._closure_loss(closure)
+        check_grads(self.param_groups, "LBFGS", sparse_ok=True)
         loss = -_as_float(orig_loss) if maximize else _as_float(orig_loss)
         current_evals = 1
         state["func_evals"] += 1

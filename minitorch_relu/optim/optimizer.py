@@ -34,6 +34,41 @@ def refuse_sparse_grads(param_groups, who):
                 raise RuntimeError(f"{who} does not support sparse gradients{hint}")
 
 
+def check_grads(param_groups, who, sparse_ok=False):
+    """Check every gradient against its parameter before any parameter changes: a step that failed
+    half way would leave some parameters updated and others not."""
+    if not sparse_ok:
+        refuse_sparse_grads(param_groups, who)
+    for group in param_groups:
+        for i, p in enumerate(group["params"]):
+            g = p._grad
+            if g is None:
+                continue
+            if type(g.data) is type(p.data) and g.data.shape == p.data.shape and g.data.dtype == p.data.dtype:
+                continue  # the usual case, checked at the cost of three comparisons
+            values = g.data.values if getattr(g.data, "is_sparse", False) else g.data
+            problem = None
+            if tuple(g.data.shape) != p.shape:
+                problem = f"shape {tuple(g.data.shape)}, the parameter's is {p.shape}"
+            elif g.data.dtype != p.dtype:
+                problem = f"dtype {g.data.dtype}, the parameter's is {p.dtype}"
+            elif backend_of(values) is not backend_of(p.data):
+                problem = f"backend {backend_of(values).name!r}, the parameter's is {p.backend!r}"
+            if problem is not None:
+                raise RuntimeError(f"{who}.step(): the gradient of parameter {i} of group "
+                                   f"{param_groups.index(group)} has {problem}; nothing was updated")
+
+
+def start_step(param_groups, who, sparse_ok=False):
+    """check_grads, then count the coming in-place update in each stepped parameter's version, so a
+    graph that saved a parameter before the step refuses to backward (torch's version check)."""
+    check_grads(param_groups, who, sparse_ok)
+    for group in param_groups:
+        for p in group["params"]:
+            if p._grad is not None:
+                p._version_counter[0] += 1
+
+
 def check_range(name, value, low=0.0, high=None, high_inclusive=False, label=None):
     """Raise torch's 'Invalid ...' ValueError unless low <= value (< or <=) high."""
     ok = value >= low and (high is None or (value <= high if high_inclusive else value < high))
@@ -170,6 +205,13 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restore hyperparameters and state; checked in full before anything changes."""
         groups = state_dict["param_groups"]
+        for i, saved in enumerate(groups):
+            # Another algorithm's groups lack some of this one's hyperparameters (SGD's have no betas,
+            # Adam's no momentum): refuse them rather than run with half-borrowed state.
+            missing = [k for k in self.defaults if k not in saved]
+            if missing:
+                raise ValueError(f"loaded state dict is not {type(self).__name__}'s: its parameter group {i} lacks "
+                                 f"{', '.join(missing)} (is it another optimizer's state?)")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(groups)} parameter groups, the optimizer has "
                              f"{len(self.param_groups)}")

@@ -1,7 +1,7 @@
 """RMSprop, with torch.optim.RMSprop's momentum and centered options."""
 
 from ..backend import backend_of
-from .optimizer import Optimizer, check_range, refuse_sparse_grads
+from .optimizer import Optimizer, check_range, start_step
 
 
 def lerp_(start, end, weight, buf):
@@ -88,7 +88,7 @@ class RMSprop(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
-        refuse_sparse_grads(self.param_groups, "RMSprop")
+        start_step(self.param_groups, "RMSprop")
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")}
             for p, state in self._params_to_step(group):

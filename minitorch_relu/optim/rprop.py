@@ -4,7 +4,7 @@ Only the gradient's sign is used, never its size (torch.optim.Rprop).
 """
 
 from ..backend import backend_of
-from .optimizer import Optimizer, check_range, refuse_sparse_grads
+from .optimizer import Optimizer, check_range, start_step
 
 
 def rprop_update(param, grad, prev, step_size, factor, *, etaminus, etaplus, step_size_min, step_size_max, maximize):
@@ -50,7 +50,7 @@ class Rprop(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
-        refuse_sparse_grads(self.param_groups, "Rprop")
+        start_step(self.param_groups, "Rprop")
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]

@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, Nesterov and weight decay, in torch.optim.SGD's exact order."""
 
-from .optimizer import Optimizer, check_range, refuse_sparse_grads
+from .optimizer import Optimizer, check_range, start_step
 
 
 def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
@@ -41,7 +41,7 @@ class SGD(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
-        refuse_sparse_grads(self.param_groups, "SGD")
+        start_step(self.param_groups, "SGD")
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")}
             for p in group["params"]:

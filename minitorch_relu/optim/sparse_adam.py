@@ -9,7 +9,7 @@ does, because the update is not linear in the gradient.
 import math
 
 from ..backend import backend_of
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_range, start_step
 
 
 def sparse_adam_update(param, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, maximize):
@@ -75,6 +75,7 @@ class SparseAdam(Optimizer):
             for p in group["params"]:
                 if p.grad is not None and not getattr(p.grad.data, "is_sparse", False):
                     raise RuntimeError("SparseAdam does not support dense gradients, please consider Adam instead")
+        start_step(self.param_groups, "SparseAdam", sparse_ok=True)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             for p, state in self._params_to_step(group):
