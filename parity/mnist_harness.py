@@ -12,7 +12,8 @@ sample order of every epoch):
   random numbers from torch's global generator as the lesson's (one base seed and one sampler seed
   per epoch; nothing else in the loop draws), so the order is the same; the tests check both this
   and that the costs agree bit for bit.
-- ``engine_run``: this engine, loaded with torch's initial state_dict and replaying torch's orders.
+- ``engine_run``: this engine; in float32 from its own seeded start, which is torch's (its generator
+  is torch's); in float64 loaded with torch's initial state_dict, replaying torch's orders.
 
 Costs are accumulated as the lesson does (``avg_cost += cost / total_batch`` in the model's dtype).
 """
@@ -259,12 +260,27 @@ def one_ulp_up(state, name="0.weight", column=14 * 28 + 14):
 
 
 def engine_run(arrays, reference, model_name="softmax", epochs=15, dtype="float32", backend="numpy"):
-    """This engine from ``reference``'s initial weights, on ``reference``'s batch orders."""
-    mt.manual_seed(SEED)  # irrelevant to the result (weights are loaded, orders replayed); kept for tidiness
+    """This engine on the lesson's program, compared with torch's run ``reference``.
+
+    In float32 the engine draws its own start: after ``mt.manual_seed(777)`` its generator is torch's
+    (minitorch_relu/random.py), so its weights are torch's bit for bit (checked here, so that a
+    generator fault reads as one, not as drift) and its shuffled DataLoader gives torch's batch order
+    (checked in test_generator_parity.py). torch is only the reference. In float64 the lesson's
+    weights are float32 draws cast up, so the engine loads torch's and replays torch's orders.
+    """
+    mt.manual_seed(SEED)
     model = build_model(model_name, dtype, backend)
-    model.load_state_dict(reference.initial_state)
-    loader = DataLoader((arrays.train_images, arrays.train_labels), batch_size=BATCH, drop_last=True,
-                        sampler=ReplaySampler(reference.orders), backend=backend, dtype=dtype)
+    if np.dtype(dtype) == np.float32:
+        ours = model.state_dict()
+        for name, value in reference.initial_state.items():
+            if not np.array_equal(ours[name], value):
+                raise AssertionError(f"the engine's seeded {name} differs from torch's: see test_generator_parity.py")
+        loader = DataLoader((arrays.train_images, arrays.train_labels), batch_size=BATCH, shuffle=True,
+                            drop_last=True, backend=backend, dtype=dtype)
+    else:
+        model.load_state_dict(reference.initial_state)
+        loader = DataLoader((arrays.train_images, arrays.train_labels), batch_size=BATCH, drop_last=True,
+                            sampler=ReplaySampler(reference.orders), backend=backend, dtype=dtype)
     optimizer = mt.optim.Adam(model.parameters(), lr=LR)
     costs = train(model, loader, optimizer, epochs)
     raw = evaluate(model, arrays.test_images, arrays.test_labels, dtype, backend, raw_pixels=True)
