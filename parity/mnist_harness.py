@@ -29,6 +29,10 @@ import torch
 import minitorch_relu as mt
 from minitorch_relu.data import DataLoader, ReplaySampler, load_mnist
 from minitorch_relu.train import build_model, evaluate, train
+try:
+    from parity.ledger import bound, check
+except ModuleNotFoundError:  # run as a script (python parity/mnist_harness.py): parity/ is on the path
+    from ledger import bound, check
 
 # One thread by default: on a shared 2-core machine torch's spinning OpenMP threads made these runs
 # ~40x slower (995 s against 23 s for the softmax model). MINITORCH_RELU_PARITY_THREADS=2 runs both
@@ -315,6 +319,41 @@ def engine_from_each_epoch(arrays, reference, model_name="mlp", dtype="float64",
     raw = evaluate(model, arrays.test_images, arrays.test_labels, dtype, backend, raw_pixels=True)
     scaled = evaluate(model, arrays.test_images, arrays.test_labels, dtype, backend, raw_pixels=False)
     return Run(costs, raw, scaled, reference.initial_state, reference.orders, model.state_dict()), weight_errors
+
+
+# ----- checks shared by the MNIST tests: each bound is the ledger's (parity/ledger.toml) -------------
+def report(title, ours, theirs):
+    rel = relative_differences(ours.costs, theirs.costs)
+    print(f"\n{title} ({THREADS} thread(s)): max relative cost difference {rel.max():.2e} (epoch {rel.argmax() + 1})")
+    for epoch, (a, b, r) in enumerate(zip(ours.costs, theirs.costs, rel), 1):
+        print(f"  epoch {epoch:2d}  torch {b:.9f}  engine {a:.9f}  rel {r:.2e}")
+    print(f"  accuracy raw: torch {theirs.accuracy_raw:.4f} engine {ours.accuracy_raw:.4f}; "
+          f"scaled: torch {theirs.accuracy_scaled:.4f} engine {ours.accuracy_scaled:.4f}")
+    return rel
+
+
+def first_divergence(model_name, dtype, steps=20):
+    """What the locator finds when a training comparison fails: a wrong op, or none (chaos)."""
+    from diverge import lesson_start, locate
+
+    found = locate(*lesson_start(model_name, steps, dtype), steps=steps, dtype=dtype)
+    if found is None:
+        return (f"The first-divergence locator found no op beyond rounding in {steps} steps "
+                f"(python -m parity.diverge --model {model_name} --dtype {dtype}): the drift is not one wrong op.")
+    return f"Locator: {found}."
+
+
+def check_costs(key, rel, model_name, dtype, backend, epochs=slice(None)):
+    """check() one per-epoch bound; on failure, name the first diverging op in the message."""
+    measured = float(rel[epochs].max())
+    if measured > bound(key):
+        check(key, measured, backend, detail=first_divergence(model_name, dtype))
+    check(key, measured, backend)
+
+
+def check_accuracy(key, ours, theirs, backend):
+    check(key, abs(ours.accuracy_raw - theirs.accuracy_raw), backend, detail="raw test pixels")
+    check(key, abs(ours.accuracy_scaled - theirs.accuracy_scaled), backend, detail="scaled test pixels")
 
 
 def relative_differences(ours, theirs):

@@ -22,14 +22,24 @@ from parity.profiles import profiles
 REPO = Path(__file__).resolve().parent.parent
 OTHER_MACHINES = ["avx2-t1", "avx2-t2"]
 # On the other machines: the comparisons whose numbers depend on the kernels (float32 training and the
-# lesson's printed table); the float64 runs and the literal-program check are the same everywhere and
-# run once in stage 1 (their spreads across all profiles are in parity/ledger.toml).
+# lesson's printed table). The float64 runs (test_mnist_float64.py) and the literal-program check run
+# once, in stage 1; their spreads across the profiles are in parity/ledger.toml.
 MNIST_ON_OTHER_MACHINES = ["parity/test_mnist_training.py", "-k", "float32 or lessons_softmax_table"]
 
 
+# Two pytest workers, a test file each at a time (module fixtures such as a 15-epoch torch run stay in
+# one process): the machines this runs on have two cores. Without pytest-xdist, one process.
+try:
+    import xdist  # noqa: F401
+
+    WORKERS = ["-n", "2", "--dist", "loadfile"]
+except ImportError:
+    WORKERS = []
+
+
 def stages(extra):
-    yield "numpy", {}, ["-q", *extra]
-    yield "strict", {}, ["-q", "--backend", "strict", *extra]
+    yield "numpy", {}, ["-q", *WORKERS, *extra]
+    yield "strict", {}, ["-q", "--backend", "strict", *WORKERS, *extra]
     table = profiles()
     for name in OTHER_MACHINES:
         yield f"mnist on {name}", table[name], ["-q", *MNIST_ON_OTHER_MACHINES, *extra]

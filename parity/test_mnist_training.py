@@ -10,9 +10,9 @@ import os
 import numpy as np
 import pytest
 
-from mnist_harness import (THREADS, data_available, data_root, engine_run, lesson_program, load_arrays,
-                           relative_differences, table, torch_fast)
-from parity.ledger import bound, check
+from mnist_harness import (check_accuracy, check_costs, data_available, data_root, engine_run, lesson_program,
+                           load_arrays, report, table, torch_fast)
+from parity.ledger import check
 
 pytestmark = pytest.mark.skipif(not data_available(), reason=f"MNIST not found under {data_root()}/MNIST/raw "
                                                              "(set MINITORCH_RELU_DATA to the folder holding MNIST/)")
@@ -31,9 +31,7 @@ LESSON_MLP_ACCURACY_CPU = 0.9463
 # - the MLP in float32 is chaotic (a one-ulp change of the start moves torch's own costs by up to
 #   ~10%): its bounds are the worst spread of torch against itself across simulated machines, times a
 #   safety factor;
-# - float64, the strict proof: the same arithmetic with 2^29 times smaller rounding, all 15 epochs
-#   (the MLP's steps replayed from torch's state, since its chaos grows even float64's rounding).
-F64_STEP_EVERY = 10  # replay every 10th step: 900 of the 9,000, across all 15 epochs
+# - float64, the strict proof: in test_mnist_float64.py.
 
 # How many epochs of the lesson's literal program (torchvision MNIST + PIL + ToTensor + torch's
 # DataLoader) to run. One epoch proves the fast harness bit for bit; all 15 take several minutes.
@@ -63,40 +61,6 @@ def mlp_torch(arrays):
 @pytest.fixture(scope="module")
 def mlp_engine(arrays, mlp_torch, backend):
     return engine_run(arrays, mlp_torch, "mlp", 15, "float32", backend)
-
-
-def _report(title, ours, theirs):
-    rel = relative_differences(ours.costs, theirs.costs)
-    print(f"\n{title} ({THREADS} thread(s)): max relative cost difference {rel.max():.2e} (epoch {rel.argmax() + 1})")
-    for epoch, (a, b, r) in enumerate(zip(ours.costs, theirs.costs, rel), 1):
-        print(f"  epoch {epoch:2d}  torch {b:.9f}  engine {a:.9f}  rel {r:.2e}")
-    print(f"  accuracy raw: torch {theirs.accuracy_raw:.4f} engine {ours.accuracy_raw:.4f}; "
-          f"scaled: torch {theirs.accuracy_scaled:.4f} engine {ours.accuracy_scaled:.4f}")
-    return rel
-
-
-def _first_divergence(model_name, dtype, steps=20):
-    """What the locator finds when a training comparison fails: a wrong op, or none (chaos)."""
-    from diverge import lesson_start, locate
-
-    found = locate(*lesson_start(model_name, steps, dtype), steps=steps, dtype=dtype)
-    if found is None:
-        return (f"The first-divergence locator found no op beyond rounding in {steps} steps "
-                f"(python -m parity.diverge --model {model_name} --dtype {dtype}): the drift is not one wrong op.")
-    return f"Locator: {found}."
-
-
-def _check_costs(key, rel, model_name, dtype, backend, epochs=slice(None)):
-    """check() one per-epoch bound; on failure, name the first diverging op in the message."""
-    measured = float(rel[epochs].max())
-    if measured > bound(key):
-        check(key, measured, backend, detail=_first_divergence(model_name, dtype))
-    check(key, measured, backend)
-
-
-def _check_accuracy(key, ours, theirs, backend):
-    check(key, abs(ours.accuracy_raw - theirs.accuracy_raw), backend, detail="raw test pixels")
-    check(key, abs(ours.accuracy_scaled - theirs.accuracy_scaled), backend, detail="scaled test pixels")
 
 
 # ----- the harness runs the lesson's program ------------------------------------------------------
@@ -147,9 +111,9 @@ def test_engine_prints_the_lessons_softmax_table(softmax_engine, softmax_torch, 
 # ----- float32 parity, 15 epochs ------------------------------------------------------------------
 @pytest.mark.long
 def test_softmax_float32_tracks_torch(softmax_engine, softmax_torch, backend):
-    rel = _report("softmax float32", softmax_engine, softmax_torch)
-    _check_costs("mnist.softmax.float32.cost", rel, "softmax", "float32", backend)
-    _check_accuracy("mnist.softmax.float32.accuracy", softmax_engine, softmax_torch, backend)
+    rel = report("softmax float32", softmax_engine, softmax_torch)
+    check_costs("mnist.softmax.float32.cost", rel, "softmax", "float32", backend)
+    check_accuracy("mnist.softmax.float32.accuracy", softmax_engine, softmax_torch, backend)
     for name, value in softmax_torch.final_state.items():  # the weights themselves, not just the costs
         scale = max(float(np.abs(value).max()), 1.0)
         check("mnist.softmax.float32.weights", float(np.abs(softmax_engine.final_state[name] - value).max()) / scale,
@@ -158,45 +122,9 @@ def test_softmax_float32_tracks_torch(softmax_engine, softmax_torch, backend):
 
 @pytest.mark.long
 def test_mlp_float32_drift_is_bounded(mlp_engine, mlp_torch, backend):
-    rel = _report("mlp float32", mlp_engine, mlp_torch)
+    rel = report("mlp float32", mlp_engine, mlp_torch)
     check("mnist.lesson.mlp_accuracy", abs(mlp_torch.accuracy_raw - LESSON_MLP_ACCURACY_CPU), detail="torch's own run")
     assert 100 < mlp_torch.costs[0] < 160 and mlp_torch.costs[14] < 2  # the lesson: 128.86 -> 0.87
-    _check_costs("mnist.mlp.float32.epoch1", rel, "mlp", "float32", backend, epochs=slice(0, 1))
-    _check_costs("mnist.mlp.float32.cost", rel, "mlp", "float32", backend)
-    _check_accuracy("mnist.mlp.float32.accuracy", mlp_engine, mlp_torch, backend)
-
-
-# ----- float64 parity: the strict proof, all 15 epochs ------------------------------------------------
-@pytest.mark.long
-def test_softmax_float64_agrees_to_rounding(arrays, backend):
-    theirs = torch_fast(arrays, "softmax", 15, "float64")
-    ours = engine_run(arrays, theirs, "softmax", 15, "float64", backend)
-    rel = _report("softmax float64", ours, theirs)
-    _check_costs("mnist.softmax.float64.cost", rel, "softmax", "float64", backend)
-    _check_accuracy("mnist.softmax.float64.accuracy", ours, theirs, backend)
-
-
-@pytest.mark.long
-def test_mlp_float64_every_step_from_torchs_state(backend):
-    """The MLP is chaotic even in float64: free-running, or restarted from torch's state every epoch,
-    the runs drift to percents (parity/README.md). So torch trains all 15 epochs, and every
-    F64_STEP_EVERY-th of its 9,000 steps is replayed op by op by this engine from torch's weights,
-    Adam state and inputs (parity/diverge.py): each op within rounding of torch's, at every stage
-    of the lesson's training."""
-    from diverge import lesson_start, worst_errors
-
-    t_model, engine, batches = lesson_start("mlp", dtype="float64", epochs=15, backend=backend)
-    ratio, where, compared = worst_errors(t_model, engine, batches, dtype="float64", every=F64_STEP_EVERY,
-                                          backend=backend)
-    print(f"\nmlp float64, {compared} steps replayed op by op: worst error / rounding allowance {ratio:.3g} at {where}")
-    assert compared == 15 * 600 // F64_STEP_EVERY
-    check("mnist.mlp.float64.step", ratio, backend, detail=f"at (step, phase, layer, tensor, error) {where}")
-
-
-def test_float64_first_epoch(arrays, backend):
-    """One epoch of both models in float64: quick enough for every backend, strict included."""
-    for model_name in ("softmax", "mlp"):
-        theirs = torch_fast(arrays, model_name, 1, "float64")
-        ours = engine_run(arrays, theirs, model_name, 1, "float64", backend)
-        rel = _report(f"{model_name} float64, epoch 1", ours, theirs)
-        _check_costs(f"mnist.{model_name}.float64.epoch1", rel, model_name, "float64", backend)
+    check_costs("mnist.mlp.float32.epoch1", rel, "mlp", "float32", backend, epochs=slice(0, 1))
+    check_costs("mnist.mlp.float32.cost", rel, "mlp", "float32", backend)
+    check_accuracy("mnist.mlp.float32.accuracy", mlp_engine, mlp_torch, backend)
