@@ -5,22 +5,17 @@ import os
 import warnings
 
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 
 from parity.fuzz import KNOWN, Disagreement, describe, programs, run_program
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 LONG = os.environ.get("MINITORCH_RELU_FUZZ_LONG") == "1"
 EXAMPLES = 100_000 if LONG else 2_000
 listed = {key: 0 for key in KNOWN}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,

@@ -7,8 +7,6 @@ Tolerances as in parity/test_ops_parity.py (float64 1e-12, float32 1e-5: the led
 except for the creation functions, where each bound is stated next to its test with the spread measured.
 """
 
-import inspect
-
 import numpy as np
 import pytest
 import torch
@@ -20,31 +18,18 @@ from parity.torch_compare import check_against_torch
 from tests.ops_more_table import OPS
 from tests.strategies import arrays, dims_for, shapes
 
-TOL = {
-    np.float64: dict(rtol=1e-12, atol=1e-12),
-    np.float32: dict(rtol=1e-5, atol=1e-5),
-}
-# Once the parity ledger (parity/ledger.toml, "ops.float32/64": the same bounds) is merged,
-# check_against_torch reads the bound itself and takes none; until then it is passed from TOL.
-_PASS_TOLERANCE = "rtol" in inspect.signature(check_against_torch).parameters
-
 
 def compare(ours, theirs, inputs, dtype, backend):
-    tolerance = TOL[dtype] if _PASS_TOLERANCE else {}
-    return check_against_torch(ours, theirs, list(inputs), dtype, backend=backend, **tolerance)
+    """Forward and every input's gradient against torch, within the ledger's ops.float32/64 bound."""
+    return check_against_torch(ours, theirs, list(inputs), dtype, backend=backend)
+
+
 DTYPES = [np.float32, np.float64]
 FEW = settings(max_examples=12)
 # Inputs on purpose reach log(0), 0/0 and overflow (BCE at x = 0, var with N <= correction, huge
 # logits): NumPy warns where torch is silent; the values themselves are what the tests compare.
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"),
+              pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

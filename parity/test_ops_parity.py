@@ -24,19 +24,13 @@ from tests.strategies import (
     spaced_arrays,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 # The bounds (ops.float32, ops.float64) and their reasons are in parity/ledger.toml.
 DTYPES = [np.float32, np.float64]
 FEW = settings(max_examples=12)  # per op and dtype: ~130 parametrized tests keep the file fast
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Inputs here are tiny: torch's worker threads only add start-up and spin time (tens of ms per
-    call on a busy 2-core machine). Restored afterwards for other modules."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def check(backend, dtype, mt_fn, torch_fn, *inputs):

@@ -8,6 +8,8 @@ import torch
 import minitorch_relu as mt
 from parity.ledger import check
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 DTYPES = {np.float32: torch.float32, np.float64: torch.float64}
 
 # Outputs and gradients are compared relative to the largest of them (ledger: state_dict.float32 and
@@ -21,13 +23,6 @@ def assert_close_scaled(ours, theirs, dtype, what, backend="numpy"):
     check(f"state_dict.{np.dtype(dtype).name}", float(np.abs(ours - theirs).max()) / scale, backend, detail=what)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Small models: torch's worker threads only add spin time on a busy machine. Restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # The lesson's two models, and one with every other activation.
