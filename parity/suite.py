@@ -58,10 +58,15 @@ def main(extra):
     totals, failed_stages = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}, []
     for title, env, args in stages(extra):
         print(f"=== {title}: pytest {' '.join(args)}", flush=True)
-        proc = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=REPO, env={**os.environ, **env},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        sys.stdout.write(proc.stdout)
-        counts = _counts(proc.stdout)
+        proc = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=REPO, env={**os.environ, **env},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lines = []
+        for line in proc.stdout:  # shown as it comes, kept for the counts
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            lines.append(line)
+        proc.wait()
+        counts = _counts("".join(lines))
         for key in totals:
             totals[key] += counts.get(key, 0)
         if proc.returncode != 0:
