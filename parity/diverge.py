@@ -107,7 +107,7 @@ class Replay:
         with mt.no_grad():  # the step starts from torch's parameters and Adam state
             for name, p in self.e_params.items():
                 p.data[...] = self._engine_array(self.t_params[name].detach().numpy())
-        self.e_opt.load_state_dict(dict(self.e_opt.state_dict(), state=_adam_state(self.t_opt)))
+        self.e_opt.load_state_dict(dict(self.e_opt.state_dict(), state=torch_optimizer_state(self.t_opt)))
 
         # Forward, layer by layer, each engine layer fed torch's input to it.
         t_ins, t_outs, e_ins, e_outs = [], [], [], []
@@ -165,7 +165,7 @@ class Replay:
         return out
 
 
-def _adam_state(optimizer):
+def torch_optimizer_state(optimizer):
     """torch's optimizer state as this engine's optimizers load it: numpy arrays, an int step count."""
     return {index: {key: int(value.item()) if key == "step" else value.detach().numpy().copy()
                     for key, value in entry.items()}

@@ -29,6 +29,8 @@ import torch
 import minitorch_relu as mt
 from minitorch_relu.data import DataLoader, ReplaySampler, load_mnist
 from minitorch_relu.train import build_model, evaluate, train
+from diverge import torch_optimizer_state
+
 try:
     from parity.ledger import bound, check
 except ModuleNotFoundError:  # run as a script (python parity/mnist_harness.py): parity/ is on the path
@@ -182,13 +184,6 @@ def lesson_program(root=None, epochs=15, model_name="softmax"):
     return Run(costs, raw, scaled, initial, orders, _state(model))
 
 
-def _optimizer_state(optimizer):
-    """torch's optimizer state as this engine's optimizers load it: numpy arrays, an int step count."""
-    return {index: {key: int(value.item()) if key == "step" else value.detach().cpu().numpy().copy()
-                    for key, value in entry.items()}
-            for index, entry in optimizer.state_dict()["state"].items()}
-
-
 def torch_fast(arrays, model_name="softmax", epochs=15, dtype="float32", keep_epoch_starts=False):
     """The lesson's program on in-memory tensors, with the lesson's random numbers (see module doc).
 
@@ -209,7 +204,7 @@ def torch_fast(arrays, model_name="softmax", epochs=15, dtype="float32", keep_ep
     costs, orders, starts = [], [], []
     for _ in range(epochs):
         if keep_epoch_starts:
-            starts.append((_state(model), _optimizer_state(optimizer)))
+            starts.append((_state(model), torch_optimizer_state(optimizer)))
         avg_cost = 0
         taken = []
         for idx in index_loader:
