@@ -18,6 +18,8 @@ class Backend:
         self.xp = xp
         self.array_type = array_type
         self._to_numpy = to_numpy
+        # The one question fast paths ask ("which device?"): fused GPU kernels exist for CuPy only.
+        self.is_cupy = name == "cupy"
 
     def asarray(self, data, dtype=None):
         """Put ``data`` (list, scalar, numpy array) on this backend."""
@@ -87,6 +89,11 @@ def backend_of(array):
     if backend is None:
         raise TypeError(f"no backend holds arrays of type {type(array).__name__}")
     return backend
+
+
+def is_cupy(array):
+    """Whether ``array`` lives on CuPy (the GPU), where the fused kernels apply."""
+    return backend_of(array).is_cupy
 
 
 def common_backend(arrays, op_name):
