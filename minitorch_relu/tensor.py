@@ -5,7 +5,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import functions as F
-from .autograd import _accumulate_into_leaf, _HookHandle, run_backward
+from .autograd.graph import _HookHandle, accumulate_into_leaf, register_tensor_class, run_backward
 from .backend import backend_of, get_backend
 
 float32, float64, float16 = np.float32, np.float64, np.float16
@@ -299,7 +299,7 @@ class Tensor:
                 )
             grad = grad.astype(self.dtype, copy=False)
         if self._ctx is None:  # a leaf: the gradient is the answer
-            _accumulate_into_leaf(self, grad.copy())
+            accumulate_into_leaf(self, grad.copy())
             return
         run_backward(self, grad, retain_graph=bool(retain_graph))
 
@@ -761,6 +761,9 @@ class Tensor:
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
+
+
+register_tensor_class(Tensor)  # Function.apply makes its results with it (see autograd/graph.py)
 
 
 def tensor(data, requires_grad=False, dtype=None, backend=None):

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .backend import backend_of
-from .trace import _names_of, grad_norm
+from .autograd.trace import _names_of, grad_norm
 
 GRAPH_SUFFIXES = (".dot", ".svg", ".png")
 RENDERERS = ("auto", "dot", "matplotlib")

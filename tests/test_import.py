@@ -30,3 +30,41 @@ def test_no_module_of_the_package_imports_torch():
         "print(len(names))\n"
     )
     assert int(out.strip()) > 20  # the walk really found the package's modules
+
+
+def _imports_within_the_package():
+    """module -> the package's modules it imports (anywhere in the file, in functions too)."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "minitorch_relu"
+    files = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for module, path in files.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                target = ".".join(base + ([node.module] if node.module else []))
+                for alias in node.names:  # `from . import tensor` names a module; `from .x import f` does not
+                    targets.add(f"{target}.{alias.name}" if f"{target}.{alias.name}" in files else target)
+            elif isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+        graph[module] = {t for t in targets if t in files and t != module}
+    return graph
+
+
+def test_the_package_has_no_import_cycle():
+    # A lower layer never imports a higher one (README's map); an import inside a function counts too.
+    import graphlib
+
+    graph = _imports_within_the_package()
+    assert "minitorch_relu.tensor" in graph["minitorch_relu"] and len(graph) > 50  # the walk saw the package
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        raise AssertionError(f"import cycle: {' -> '.join(exc.args[1])}") from None

@@ -18,8 +18,8 @@ When no trace is active, run_backward checks one global once per backward call a
 
 import time
 
-from . import autograd
-from .backend import backend_of
+from ..backend import backend_of
+from . import graph
 
 
 def grad_norm(array):
@@ -58,12 +58,12 @@ class trace:
         self.records = []
 
     def __enter__(self):
-        self._previous = autograd._tracer
-        autograd._tracer = self
+        self._previous = graph._tracer
+        graph._tracer = self
         return self
 
     def __exit__(self, *exc):
-        autograd._tracer = self._previous
+        graph._tracer = self._previous
         return False
 
     # ----- called by run_backward ---------------------------------------------------------------

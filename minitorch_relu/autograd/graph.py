@@ -8,7 +8,17 @@ dL/d(input) for each input (None where no gradient is needed).
 
 import threading
 
-from .backend import backend_of, common_backend
+from ..backend import backend_of, common_backend
+
+# Function.apply wraps what ops return in Tensors, but tensor.py imports this module (Tensor.backward
+# runs the pass below), so this module cannot import tensor.py back without a cycle: tensor.py hands
+# its class over, once, when it is imported.
+Tensor = None
+
+
+def register_tensor_class(cls):
+    global Tensor
+    Tensor = cls
 
 
 class _GradMode(threading.local):
@@ -106,14 +116,14 @@ class Function:
             fn.inputs = inputs
             fn.needs_input_grad = needs_input_grad
             fn.parents = tuple([t._ctx for t in inputs])
-            result = _tensor.Tensor._from_op(out, fn)
+            result = Tensor._from_op(out, fn)
             if fn.saved_inputs or fn.saves_output:
                 fn.saved_versions = [(inputs[i]._version_counter, inputs[i]._version_counter[0])
                                      for i in fn.saved_inputs]
                 if fn.saves_output:
                     fn.saved_versions.append((result._version_counter, 0))
         else:
-            result = _tensor.Tensor._wrap(out)
+            result = Tensor._wrap(out)
         if fn.is_view:  # a view and its base are one memory: an in-place change to either bumps both
             base = inputs[0]
             result._version_counter = base._version_counter
@@ -227,59 +237,76 @@ def _topological_order(root_fn):
 def run_backward(root, grad, retain_graph=False):
     """Propagate ``grad`` (dL/d root, an array) to every leaf that requires grad.
 
-    Gradients of intermediate results live only in a local dict, keyed by the Function that made
-    them; a leaf's contributions are summed, then added to its ``.grad`` once the whole pass has
-    succeeded (torch's AccumulateGrad). A leaf's first gradient is kept without a copy when backward
-    produced a fresh array for it alone; anything shared (the incoming grad passed straight through,
-    a view of it, or one array handed to two inputs) is copied, so accumulating in place can never
-    alias. Unless ``retain_graph``, each op's saved arrays are freed once used.
+    The chain rule, op by op in topological order: each Function receives the sum of the gradients
+    of its output's uses and hands each input its share. Intermediate gradients live only in this
+    pass; a leaf's contributions are summed too, and added to its ``.grad`` once the whole pass has
+    succeeded (torch's AccumulateGrad). Unless ``retain_graph``, each op's saved arrays are freed once
+    used.
     """
-    grads = {id(root._ctx): grad}
-    leaf_grads = {}  # id(leaf) -> [leaf, the sum of its contributions so far]
-    stored = set()
-    order = _topological_order(root._ctx)
+    grads = {root.grad_fn: grad}  # Function -> dL/d(its output), summed over the output's uses
+    leaf_grads = {}  # leaf Tensor -> dL/d(leaf), summed the same way (Tensors hash by identity)
+    kept = set()  # ids of the arrays leaf_grads holds as they came from backward (see _unshared)
+    order = _topological_order(root.grad_fn)
     if _tracer is not None:  # inside `with mt.autograd.trace()`: it records each step as it runs
         order = _tracer.steps(order)
     for fn in order:
-        g = grads.pop(id(fn))
+        out_grad = grads.pop(fn)
         if fn._hooks is not None or fn._retained is not None:
-            g = _run_tensor_hooks(fn, g)
+            out_grad = _run_tensor_hooks(fn, out_grad)
         _check_saved_tensors(fn)
-        input_grads = fn.backward(g)
+        input_grads = fn.backward(out_grad)
         if not retain_graph and fn.saved_versions:
             _free_saved_tensors(fn)
-        for inp, parent, ig, needed in zip(fn.inputs, fn.parents, input_grads, fn.needs_input_grad):
-            if not needed or ig is None:
+        for inp, parent, in_grad, needed in zip(fn.inputs, fn.parents, input_grads, fn.needs_input_grad):
+            if not needed or in_grad is None:
                 continue
-            # (a RowSparseGrad from Embedding(sparse=True) is not an array, and stays as it is)
-            if type(ig) is not type(inp.data) and not getattr(ig, "is_sparse", False):  # NumPy 0-d ops give scalars
-                ig = backend_of(inp.data).asarray(ig)
-            if ig.dtype != inp.data.dtype:  # a float64 partner must not make a float32 input's grad float64
-                ig = ig.astype(inp.data.dtype)
-            if parent is not None:  # intermediate: sum contributions from every use
-                key = id(parent)
-                grads[key] = grads[key] + ig if key in grads else ig
-            elif id(inp) in leaf_grads:
-                leaf_grads[id(inp)][1] = leaf_grads[id(inp)][1] + ig
+            in_grad = _as_grad_of(inp, in_grad)
+            if parent is not None:  # an intermediate result: the Function that made it runs later
+                grads[parent] = grads[parent] + in_grad if parent in grads else in_grad
+            elif inp in leaf_grads:
+                leaf_grads[inp] = leaf_grads[inp] + in_grad
             else:
-                if ig is g or ig.base is not None or id(ig) in stored:
-                    ig = ig.copy()
-                stored.add(id(ig))
-                leaf_grads[id(inp)] = [inp, ig]
-    for leaf, g in leaf_grads.values():
-        _accumulate_into_leaf(leaf, g)
+                leaf_grads[inp] = _unshared(in_grad, out_grad, kept)
+    for leaf, leaf_grad in leaf_grads.items():
+        accumulate_into_leaf(leaf, leaf_grad)
 
 
-def _accumulate_into_leaf(leaf, g):
-    """leaf.grad += g (or = g), after the leaf's hooks."""
-    if type(g) is not type(leaf.data) and not getattr(g, "is_sparse", False):  # a sum of 0-d arrays is a scalar
-        g = backend_of(leaf.data).asarray(g)
+def accumulate_into_leaf(leaf, grad):
+    """The graph's end at a leaf (torch's AccumulateGrad): the leaf's hooks, then ``leaf.grad += grad``."""
+    grad = _as_grad_of(leaf, grad)  # a sum of NumPy 0-d arrays is a scalar
     if leaf._hooks is not None:
-        g = _run_tensor_hooks(leaf, g)
-    if leaf._grad is None:
-        leaf._grad = _tensor.Tensor._wrap(g)
+        grad = _run_tensor_hooks(leaf, grad)
+    accumulate_grad(leaf, grad)
+
+
+def accumulate_grad(tensor, grad):
+    """``tensor.grad += grad``, or ``= grad`` for its first gradient (kept, not copied: see _unshared)."""
+    if tensor._grad is None:
+        tensor._grad = Tensor._wrap(grad)
     else:
-        leaf._grad.data += g
+        tensor._grad.data += grad
+
+
+# ----- the edge cases of adding gradients up --------------------------------------------------------
+def _as_grad_of(tensor, grad):
+    """``grad`` as an array of ``tensor``'s type and dtype: NumPy's 0-d ops return scalars, and a
+    float64 partner must not make a float32 input's gradient float64. (A RowSparseGrad, from
+    Embedding(sparse=True), stays as it is.)"""
+    if type(grad) is not type(tensor.data) and not getattr(grad, "is_sparse", False):
+        grad = backend_of(tensor.data).asarray(grad)
+    if grad.dtype != tensor.data.dtype:
+        grad = grad.astype(tensor.data.dtype)
+    return grad
+
+
+def _unshared(grad, out_grad, kept):
+    """A leaf's first gradient, which may become its ``.grad`` and be added to in place later: copied
+    if it is shared (the incoming gradient passed straight through, a view of another array, or one
+    array handed to two leaves), kept as it is when backward made it for this leaf alone."""
+    if grad is out_grad or grad.base is not None or id(grad) in kept:
+        grad = grad.copy()
+    kept.add(id(grad))
+    return grad
 
 
 def _check_saved_tensors(fn):
@@ -331,23 +358,14 @@ def _run_tensor_hooks(owner, grad):
     xp = owner.xp if isinstance(owner, Function) else backend_of(owner.data).xp
     grad = xp.asarray(grad)  # a sum of 0-d arrays is a NumPy scalar
     for hook in list(owner._hooks or ()):
-        replaced = hook(_tensor.Tensor._wrap(grad))
+        replaced = hook(Tensor._wrap(grad))
         if replaced is not None:
-            replaced = replaced.data if isinstance(replaced, _tensor.Tensor) else replaced
+            replaced = replaced.data if isinstance(replaced, Tensor) else replaced
             if tuple(replaced.shape) != tuple(grad.shape):
                 raise RuntimeError(f"hook returned a gradient of shape {tuple(replaced.shape)}, expected "
                                    f"{tuple(grad.shape)}")
             grad = replaced.astype(grad.dtype, copy=False)
     retained = getattr(owner, "_retained", None)
     if retained is not None:
-        if retained._grad is None:
-            retained._grad = _tensor.Tensor._wrap(grad.copy())
-        else:
-            retained._grad.data += grad
+        accumulate_grad(retained, grad.copy())  # a copy: the pass goes on using grad
     return grad
-
-
-# Tensor is used only at call time, and tensor.py imports this module: bind tensor's module last, so
-# the cycle resolves whichever module is imported first (a per-call import costs ~1 µs per op).
-from . import tensor as _tensor  # noqa: E402
-from .trace import trace  # noqa: E402,F401  (mt.autograd.trace(), as torch.autograd holds its tools)
