@@ -18,7 +18,10 @@ class Backend:
         self.xp = xp
         self.array_type = array_type
         self._to_numpy = to_numpy
-        # The one question fast paths ask ("which device?"): fused GPU kernels exist for CuPy only.
+        # The two questions code asks about the device, always through these two attributes:
+        # may values be read without waiting for a device (the host checks of bad input)?
+        self.on_host = name == "numpy"
+        # do the fused GPU versions of ops apply (autograd's Function.apply, the optimizers)?
         self.is_cupy = name == "cupy"
 
     def asarray(self, data, dtype=None):
@@ -94,6 +97,11 @@ def backend_of(array):
 def is_cupy(array):
     """Whether ``array`` lives on CuPy (the GPU), where the fused kernels apply."""
     return backend_of(array).is_cupy
+
+
+def on_host(array):
+    """Whether ``array`` is a NumPy array, whose values can be read without a device round trip."""
+    return backend_of(array).on_host
 
 
 def common_backend(arrays, op_name):

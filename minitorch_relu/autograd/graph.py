@@ -74,6 +74,21 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+# The one place that asks which device an op runs on: a few ops have a GPU version (a subclass with
+# fused kernels, functions/cupy_fused.py) that Function.apply runs for CuPy arrays instead, so each
+# op's own file holds its math alone.
+_cupy_versions = {}
+
+
+def cupy_version_of(op):
+    """Class decorator: the decorated subclass of ``op`` runs in its place on CuPy arrays."""
+    def register(subclass):
+        _cupy_versions[op] = subclass
+        return subclass
+
+    return register
+
+
 class Function:
     """Base class of every op. Subclasses write ``forward(*arrays, **options)`` and ``backward(grad)``.
 
@@ -93,6 +108,8 @@ class Function:
     _hooks = None  # hooks registered on the tensor this op made (torch keeps them on its grad_fn)
     _retained = None  # that tensor, if it called retain_grad()
 
+    xp = None  # the array namespace of the inputs (numpy, cupy...), set by apply before forward runs
+
     def __init__(self):
         self.inputs = ()
         self.needs_input_grad = ()
@@ -102,7 +119,7 @@ class Function:
         """Run the op on Tensors; record it in the graph if any input requires grad."""
         arrays = [t.data for t in inputs]
         backend = common_backend(arrays, cls.__name__) if len(arrays) > 1 else backend_of(arrays[0])
-        fn = cls()
+        fn = _cupy_versions.get(cls, cls)() if backend.is_cupy else cls()
         fn.xp = backend.xp
         out = fn.forward(*arrays, **options)
         if type(out) is not backend.array_type:  # NumPy reductions return scalars, not 0-d arrays

@@ -72,3 +72,5 @@ from .softmax import LogSoftmax, Softmax
 from .softplus import Softplus
 from .tanh import Tanh
 from .variance import Std, Var
+
+from . import cupy_fused  # noqa: F401  (registers the GPU versions of ReLU and CrossEntropy)

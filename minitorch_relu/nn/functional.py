@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import functions as F
+from ..backend import backend_of, on_host
 from ..tensor import Tensor
 
 
@@ -61,7 +62,7 @@ def cross_entropy(input, target, reduction="mean", ignore_index=-100, label_smoo
     # On a device the targets are not read back (that would stall the GPU), so there the fused path
     # runs unless an option is asked for; a target equal to the default ignore_index (-100) then
     # gives NaN, like any target outside [0, C) (see README's GPU section).
-    if label_smoothing == 0 and not ignored and (ignore_index == -100 or target.backend == "numpy"):
+    if label_smoothing == 0 and not ignored and (ignore_index == -100 or on_host(target.data)):
         return F.CrossEntropy.apply(input, target, reduction=reduction)
     return F.SmoothedCrossEntropy.apply(input, target, reduction=reduction, ignore_index=ignore_index,
                                         label_smoothing=float(label_smoothing))
@@ -92,7 +93,7 @@ def _check_target_range(what, input, target, ignore_index):
     GPU every step; there an out-of-range target makes its loss NaN instead (see CrossEntropy).
     """
     n, classes = input.shape
-    if not n or target.backend != "numpy":
+    if not n or not on_host(target.data):
         return False
     # the default case (every target in range, ignore_index -100 outside it) costs one check
     out_of_range = (target.data < 0) | (target.data >= classes)
@@ -111,9 +112,7 @@ def mse_loss(input, target, reduction="mean"):
     return F.MSELoss.apply(input, target, reduction=reduction)
 
 
-# ===== more activations and losses (issue 13, part 2) ===================================
-
-from ..backend import backend_of  # noqa: E402 (kept with the section that uses it)
+# ----- more activations and losses -----------------------------------------------------------------
 
 
 def gelu(input, approximate="none"):
@@ -162,7 +161,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-(t log x + (1 - t) log(1 - x)) per element, for probabilities x in [0, 1] (logs clamped at -100)."""
     _check_reduction(reduction)
     _check_binary_target("binary_cross_entropy", input, target, weight)
-    if input.backend == "numpy" and input.data.size and ((input.data < 0) | (input.data > 1)).any():
+    if on_host(input.data) and input.data.size and ((input.data < 0) | (input.data > 1)).any():
         bad = input.data[(input.data < 0) | (input.data > 1)][:5]
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1, found {bad.tolist()}")
     return F.BinaryCrossEntropy.apply(input, target, weight=None if weight is None else weight.data,

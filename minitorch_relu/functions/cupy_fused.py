@@ -1,14 +1,18 @@
-"""Fused CuPy kernels for the ops a training step runs most: one GPU launch where the readable code
-makes several.
+"""The GPU versions of the ops a training step runs most: one fused CuPy kernel where the readable
+code makes several launches.
 
 On a GPU every array expression (``probs * scale``, ``out > 0``) is one kernel launch costing a few
 microseconds of host time, and at the lesson's sizes a step is bound by those launches, not by the
-arithmetic. Each kernel here does its op's readable device arithmetic, in the same order per element;
-that code stays the spec, and GPU tests check every kernel against it (tests/test_backend.py). CuPy
-is imported only when a kernel is first built, which happens only for arrays already on CuPy.
+arithmetic. Each op here is a subclass of the readable op, registered with ``cupy_version_of`` so
+that Function.apply runs it for CuPy arrays; its kernels do the readable arithmetic in the same order
+per element. The readable op stays the spec, and GPU tests check every kernel against it. CuPy is
+imported only when a kernel is first built, which happens only for arrays already on CuPy.
 """
 
 import numpy as np
+
+from ..autograd.graph import cupy_version_of
+from . import cross_entropy, relu
 
 MAX_FUSED_CLASSES = 1024  # cross-entropy runs one thread per row: right for a classifier's few classes
 
@@ -55,11 +59,6 @@ _SOURCES = {
 _kernels = {}
 
 
-def handles(xp):
-    """Whether ops computing with namespace ``xp`` use these kernels: CuPy only."""
-    return xp.__name__ == "cupy"
-
-
 def _kernel(name):
     kernel = _kernels.get(name)
     if kernel is None:
@@ -94,3 +93,29 @@ def cross_entropy_backward(probs, target, grad, divisor):
     per_row = int(grad.ndim == 1)
     return _kernel("cross_entropy_backward")(probs, target.astype(np.int64, copy=False), grad.reshape(-1), divisor,
                                              per_row, probs.shape[1])
+
+
+@cupy_version_of(relu.ReLU)
+class ReLU(relu.ReLU):
+    def backward(self, grad):
+        return (relu_backward(self.out, grad),)  # grad * (out > 0) as one launch, not two
+
+
+@cupy_version_of(cross_entropy.CrossEntropy)
+class CrossEntropy(cross_entropy.CrossEntropy):
+    """Softmax, losses and gradient each as one kernel, for float logits with a classifier's few
+    classes (others take the readable path)."""
+
+    def forward(self, logits, target, reduction="mean"):
+        self.fused = fuses_cross_entropy(logits)
+        if not self.fused:
+            return super().forward(logits, target, reduction)
+        self.target, self.reduction = target, reduction
+        self.probs, losses = cross_entropy_forward(logits, target)
+        return cross_entropy._reduce(losses, reduction)
+
+    def backward(self, grad):
+        if not self.fused:
+            return super().backward(grad)
+        divisor = self.probs.shape[0] if self.reduction == "mean" else 1
+        return cross_entropy_backward(self.probs, self.target, grad, divisor), None
