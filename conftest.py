@@ -13,6 +13,10 @@ that need many epochs.
 import pytest
 from hypothesis import settings
 
+from minitorch_relu_testing import register_strict_backend
+
+register_strict_backend()  # backend="strict": the stand-in device lives with the tests, not in the package
+
 # Hypothesis runs without deadlines: these machines are shared and noisy.
 settings.register_profile("default", deadline=None, max_examples=60)
 settings.load_profile("default")

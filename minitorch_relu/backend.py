@@ -1,4 +1,4 @@
-"""The array namespace ("xp") each tensor computes with: NumPy, CuPy, or a strict stand-in.
+"""The array namespace ("xp") each tensor computes with: NumPy or CuPy (tests add a strict stand-in).
 
 Every op is written once against ``xp`` (``xp.exp``, ``xp.matmul``, ...). Which namespace is used is
 derived from the array a tensor holds, never from a global switch, so one program can hold tensors on
@@ -61,20 +61,20 @@ def _load_cupy():
         raise RuntimeError(f"backend 'cupy' needs a CUDA device, but CUDA is not usable here: {exc}") from None
     if count == 0:
         raise RuntimeError("backend 'cupy' needs a CUDA device, and none was found")
-    return register(Backend("cupy", cupy, cupy.ndarray, cupy.asnumpy))
+    return Backend("cupy", cupy, cupy.ndarray, cupy.asnumpy)
 
 
-def _load_strict():
-    from . import strict  # the NumPy-backed stand-in for a device
-
-    return register(Backend("strict", strict, strict.StrictArray, strict.to_numpy))
+_loaders = {"cupy": _load_cupy}
 
 
-_loaders = {"cupy": _load_cupy, "strict": _load_strict}
+def register_loader(name, load):
+    """Make backend ``name`` available on first use: ``load()`` returns its Backend (tests register
+    the strict stand-in device this way)."""
+    _loaders[name] = load
 
 
 def get_backend(name=None):
-    """The backend called ``name`` ("numpy", "cupy" or "strict"); None means NumPy."""
+    """The backend called ``name`` ("numpy" or "cupy"); None means NumPy."""
     if name is None:
         return NUMPY
     if isinstance(name, Backend):
@@ -82,8 +82,9 @@ def get_backend(name=None):
     if name in _by_name:
         return _by_name[name]
     if name in _loaders:
-        return _loaders[name]()
-    raise ValueError(f"unknown backend {name!r}; choose one of 'numpy', 'cupy', 'strict'")
+        return register(_loaders[name]())
+    known = ", ".join(repr(n) for n in dict.fromkeys([*_by_name, *_loaders]))
+    raise ValueError(f"unknown backend {name!r}; choose one of {known}")
 
 
 def backend_of(array):

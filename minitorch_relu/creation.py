@@ -4,7 +4,7 @@ linspace and eye, with torch's signatures and dtype rules.
 - The size is given as numbers or one tuple: ``zeros(2, 3)`` or ``zeros((2, 3))``.
 - Default dtypes as in torch: float32 for zeros/ones/empty/eye/linspace; ``full`` and ``arange``
   take theirs from the numbers given (a bool fill gives bool, ints give int64, any float float32).
-- ``backend`` is where the tensor lives ("numpy", "cupy", "strict"); the *_like forms default to
+- ``backend`` is where the tensor lives ("numpy" or "cupy"); the *_like forms default to
   their input's backend and dtype. ``requires_grad=True`` needs a floating dtype.
 """
 

@@ -6,7 +6,7 @@ numbers. ``v`` is a fixed random weight, so every output element's gradient is t
 their sum.
 
 Everything is read back to the host with ``.numpy()`` and put again on the inputs' backend, so the
-check runs unchanged on NumPy, CuPy or the strict stand-in.
+check runs unchanged on NumPy, CuPy or the tests' strict stand-in.
 """
 
 import numpy as np

@@ -304,7 +304,7 @@ class Tensor:
         run_backward(self, grad, retain_graph=bool(retain_graph))
 
     def to(self, backend):
-        """A copy of this tensor on another backend ("numpy", "cupy", "strict"); self if already there."""
+        """A copy of this tensor on another backend ("numpy" or "cupy"); self if already there."""
         target = get_backend(backend)
         if target is backend_of(self.data):
             return self

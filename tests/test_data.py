@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import minitorch_relu as mt
-from minitorch_relu import strict
+from minitorch_relu_testing import strict
 from minitorch_relu.data import (MNIST, CorruptDataError, DataLoader, MissingDataError, load_mnist, parse_idx,
                                  resolve_root, write_idx)
 from minitorch_relu.data.mnist import DEFAULT_ROOT, ENV_VAR, FILES

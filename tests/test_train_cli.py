@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import minitorch_relu as mt
-from minitorch_relu import strict
+from minitorch_relu_testing import strict
 from minitorch_relu.cli import build_parser, main
 from minitorch_relu.data import DataLoader
 from minitorch_relu.chapter import fill_defaults
