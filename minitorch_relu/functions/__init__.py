@@ -22,8 +22,7 @@ elu.py           ELU: g for x > 0, g alpha exp(x) otherwise
 softplus.py      Softplus log(1 + e^(beta x))/beta: g sigmoid(beta x) (g where beta x > threshold)
 softmax.py       Softmax: y (g - sum(g y))      LogSoftmax: g - softmax * sum(g)
 reduce.py        Sum: g broadcast back    Mean: g / N broadcast back
-                 MaxAll: g shared evenly by the tied maxima    MaxDim: g to argmax's position
-reduce_min.py    MinAll: g shared evenly by the tied minima    MinDim: g to argmin's position
+                 MaxAll/MinAll: g shared evenly by the tied extremes    MaxDim/MinDim: g to argmax's/argmin's position
 prod.py          Prod: g * (product of every other element)
 variance.py      Var: g 2 (x - mean) / (N - correction)    Std: Var's with g / (2 std) (0 where std = 0)
 logsumexp.py     LogSumExp: g softmax(x) = g exp(x - lse)
@@ -61,8 +60,7 @@ from .mse import MSELoss
 from .nll_loss import NLLLoss
 from .power import Pow
 from .prod import Prod
-from .reduce import MaxAll, MaxDim, Mean, Sum
-from .reduce_min import MinAll, MinDim
+from .reduce import MaxAll, MaxDim, Mean, MinAll, MinDim, Sum
 from .relu import ReLU
 from .select import Maximum, Minimum, Where
 from .shape import Cast, Index, Permute, Reshape

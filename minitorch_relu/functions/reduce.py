@@ -1,4 +1,4 @@
-"""Reductions: sum, mean and max over all elements or some dimensions."""
+"""Reductions: sum, mean, max and min over all elements or some dimensions."""
 
 from ..autograd import Function
 
@@ -53,17 +53,17 @@ class Mean(Function):
         return (self.xp.broadcast_to(grad, self.in_shape),)
 
 
-class MaxAll(Function):
-    """max over every element; like torch, the gradient is split evenly among tied maxima."""
+class _ExtremeAll(Function):
+    """max or min over every element; like torch, the gradient is split evenly among the tied extremes."""
 
     saved_inputs = (0,)
     saves_output = True
 
     def forward(self, x):
         if x.size == 0:
-            raise ValueError("max: cannot reduce an empty tensor")
+            raise RuntimeError(f"{self.name_in_errors}(): cannot reduce an empty tensor; pass dim= to reduce one dimension")
         self.x = x
-        self.out = x.max()
+        self.out = self.extreme(x)
         return self.out
 
     def backward(self, grad):
@@ -72,19 +72,35 @@ class MaxAll(Function):
         return (self.xp.where(mask, share, self.xp.zeros((), dtype=share.dtype)),)  # not mask * share: 0 * nan
 
 
-class MaxDim(Function):
-    """max along one dimension; the gradient goes to the position argmax picked."""
+class MaxAll(_ExtremeAll):
+    name_in_errors = "max"
+
+    def extreme(self, x):
+        return x.max()
+
+
+class MinAll(_ExtremeAll):
+    name_in_errors = "min"
+
+    def extreme(self, x):
+        return x.min()
+
+
+class _ExtremeDim(Function):
+    """max or min along one dimension; the gradient goes to the one position argmax (argmin) reports,
+    the first extreme, as in torch."""
 
     def forward(self, x, dim, keepdim=False):
         axes = normalize_dims(dim, x.ndim)
-        if not axes:  # a 0-d x, with dim 0 or -1 as torch allows: its max is itself
+        if not axes:  # a 0-d x, with dim 0 or -1 as torch allows: its max (min) is itself
             self.axis = None
             return x.copy()
         (axis,) = axes
         if x.shape[axis] == 0:
-            raise ValueError(f"max: cannot reduce dimension {dim} of size 0")
+            raise IndexError(f"{self.name_in_errors}(): cannot reduce dimension {dim} of size 0 "
+                             f"(input shape {tuple(x.shape)})")
         self.x_shape, self.axis, self.keepdim = x.shape, axis, keepdim
-        self.indices = self.xp.expand_dims(x.argmax(axis=axis), axis)
+        self.indices = self.xp.expand_dims(self.position(x, axis), axis)
         values = self.xp.take_along_axis(x, self.indices, axis=axis)
         return values if keepdim else values.squeeze(axis)
 
@@ -98,3 +114,17 @@ class MaxDim(Function):
         positions_shape[axis] = self.x_shape[axis]
         positions = xp.arange(self.x_shape[axis]).reshape(positions_shape)
         return (xp.where(positions == self.indices, grad, xp.zeros((), dtype=grad.dtype)),)
+
+
+class MaxDim(_ExtremeDim):
+    name_in_errors = "max"
+
+    def position(self, x, axis):
+        return x.argmax(axis=axis)
+
+
+class MinDim(_ExtremeDim):
+    name_in_errors = "min"
+
+    def position(self, x, axis):
+        return x.argmin(axis=axis)
