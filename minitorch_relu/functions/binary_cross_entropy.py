@@ -21,22 +21,12 @@ dloss/dz = (1 + (p - 1) t) sigmoid(z) - p t and dloss/dt = -z - (p - 1) log sigm
 import numpy as np
 
 from ..autograd import Function, unbroadcast
+from .reduction import loss_scale, reduce_losses
 
 
 # torch's floor for x (1 - x), a float32 constant even for float64 inputs (so the gradient at x = 0
 # or 1 is -t / 9.99999996e-13, not -t / 1e-12: the same number as torch's)
 EPSILON = float(np.float32(1e-12))
-
-
-def _reduce(losses, reduction):
-    if reduction == "mean":
-        return losses.mean()
-    return losses.sum() if reduction == "sum" else losses
-
-
-def _scale(grad, reduction, size):
-    """The incoming gradient as a factor for each element's loss."""
-    return grad / size if reduction == "mean" else grad
 
 
 class BinaryCrossEntropy(Function):
@@ -48,11 +38,11 @@ class BinaryCrossEntropy(Function):
         losses = (target - 1) * log_1mx - target * log_x
         if weight is not None:
             losses = losses * weight
-        return _reduce(losses, reduction)
+        return reduce_losses(losses, reduction)
 
     def backward(self, grad):
         xp, x, t = self.xp, self.x, self.target
-        scale = _scale(grad, self.reduction, x.size)
+        scale = loss_scale(grad, self.reduction, x.size)
         if self.weight is not None:
             scale = scale * self.weight
         grad_x = grad_t = None
@@ -72,11 +62,11 @@ class BinaryCrossEntropyWithLogits(Function):
         losses = (1 - target) * z - positive_weight * self.log_sigmoid
         if weight is not None:
             losses = losses * weight
-        return _reduce(losses, reduction)
+        return reduce_losses(losses, reduction)
 
     def backward(self, grad):
         xp, z, t, p = self.xp, self.z, self.target, self.pos_weight
-        scale = _scale(grad, self.reduction, z.size)
+        scale = loss_scale(grad, self.reduction, z.size)
         if self.weight is not None:
             scale = scale * self.weight
         sigmoid = xp.exp(self.log_sigmoid)

@@ -5,6 +5,7 @@ huge logits because the log-sum-exp is shifted by each row's max.
 """
 
 from ..autograd import Function
+from .reduction import loss_scale, reduce_losses
 
 
 class CrossEntropy(Function):
@@ -27,26 +28,13 @@ class CrossEntropy(Function):
         losses = xp.where(self.onehot.any(axis=1), losses, losses.dtype.type("nan"))
         probs /= sum_exp
         self.probs = probs
-        return _reduce(losses, reduction)
+        return reduce_losses(losses, reduction)
 
     def backward(self, grad):
-        scale = _scale(grad, self.reduction, self.probs.shape[0])
+        scale = loss_scale(grad, self.reduction, self.probs.shape[0], per_row=True)
         # (softmax - onehot) * scale, rounded as torch rounds it: p*s - s at the target, p*s elsewhere.
         grad_logits = self.probs * scale
         return self.xp.where(self.onehot, grad_logits - scale, grad_logits), None
-
-
-def _reduce(losses, reduction):
-    if reduction == "mean":
-        return losses.mean()
-    return losses.sum() if reduction == "sum" else losses
-
-
-def _scale(grad, reduction, n):
-    """d(reduced loss)/d(each row's loss), times the incoming gradient."""
-    if reduction == "mean":
-        return grad / n
-    return grad if reduction == "sum" else grad[:, None]
 
 
 class SmoothedCrossEntropy(Function):
@@ -78,9 +66,9 @@ class SmoothedCrossEntropy(Function):
         # a kept target outside [0, C): nan, as CrossEntropy gives on a device
         losses = xp.where(self.kept[:, 0] & ~onehot.any(axis=1), losses.dtype.type("nan"), losses)
         self.count = self.kept.sum().astype(logits.dtype)  # rows kept: what 'mean' divides by
-        return losses.sum() / self.count if reduction == "mean" else _reduce(losses, reduction)
+        return reduce_losses(losses, reduction, self.count)
 
     def backward(self, grad):
-        scale = _scale(grad, self.reduction, self.count)
+        scale = loss_scale(grad, self.reduction, self.count, per_row=True)
         zero = self.xp.zeros((), dtype=self.probs.dtype)
         return self.xp.where(self.kept, (self.probs - self.q) * scale, zero), None  # ignored rows: 0

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.graph import cupy_version_of
 from . import cross_entropy, relu
+from .reduction import reduce_losses
 
 MAX_FUSED_CLASSES = 1024  # cross-entropy runs one thread per row: right for a classifier's few classes
 
@@ -112,7 +113,7 @@ class CrossEntropy(cross_entropy.CrossEntropy):
             return super().forward(logits, target, reduction)
         self.target, self.reduction = target, reduction
         self.probs, losses = cross_entropy_forward(logits, target)
-        return cross_entropy._reduce(losses, reduction)
+        return reduce_losses(losses, reduction)
 
     def backward(self, grad):
         if not self.fused:

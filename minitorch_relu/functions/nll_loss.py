@@ -7,6 +7,7 @@ the number of rows kept (nan if none is kept, as in torch).
 """
 
 from ..autograd import Function
+from .reduction import loss_scale, reduce_losses
 
 
 class NLLLoss(Function):
@@ -21,17 +22,10 @@ class NLLLoss(Function):
         # a kept target outside [0, C) matches no class: nan, never a plausible wrong number
         # (nn.functional raises for it on the host; on a device the check would stall the GPU)
         losses = xp.where(kept & ~self.onehot.any(axis=1), losses.dtype.type("nan"), losses)
-        if reduction == "mean":
-            self.count = kept.sum().astype(log_probs.dtype)
-            return losses.sum() / self.count
-        return losses.sum() if reduction == "sum" else losses
+        self.count = kept.sum().astype(log_probs.dtype)  # rows kept: what 'mean' divides by
+        return reduce_losses(losses, reduction, self.count)
 
     def backward(self, grad):
-        if self.reduction == "mean":
-            scale = grad / self.count
-        elif self.reduction == "sum":
-            scale = grad
-        else:
-            scale = grad[:, None]
+        scale = loss_scale(grad, self.reduction, self.count, per_row=True)
         # where, not *: with every row ignored 'mean' has scale 0/0 = nan, and the gradient is still 0
         return self.xp.where(self.onehot, -scale, self.xp.zeros((), dtype=scale.dtype)), None
