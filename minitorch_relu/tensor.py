@@ -538,7 +538,7 @@ class Tensor:
     def long(self):
         return self.type(int64)
 
-    # ===== ops learners reach for next (issue 13, part 2) =========================================
+    # ----- shapes, joins, elementwise ops and reductions past the lesson ---------------------------
     # Each method checks its arguments (errors name the values) and applies one op of functions/.
     MinResult = namedtuple("MinResult", ["values", "indices"])
 
@@ -719,7 +719,6 @@ class Tensor:
 
     def all(self, dim=None, keepdim=False):
         return self._any_or_all("all", dim, keepdim)
-    # ===== end of the issue 13 part 2 block =====================================================
 
     # ----- in-place ops: torch's rules live in functions/inplace.py -------------------------------
     def add_(self, other, *, alpha=1):

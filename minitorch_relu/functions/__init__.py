@@ -36,6 +36,15 @@ nll_loss.py      NLLLoss -logp[target]: -onehot / N kept
 binary_cross_entropy.py  BinaryCrossEntropy: (g (x - t) / (x (1 - x)), g (log(1 - x) - log x))
                          BinaryCrossEntropyWithLogits: (g (sigmoid(z) - t), -g z)
 mse.py           MSELoss mean((x - y)^2): (2 (x - y) / N, -2 (x - y) / N)
+dropout.py       Dropout x * noise (noise = mask / (1 - p), drawn outside): g * noise
+batch_norm.py    BatchNorm w xhat + b: (g w - mean(g w) - xhat mean(g w xhat)) / sqrt(var + eps),
+                 sum(g xhat), sum(g)   [eval: g w / sqrt(running_var + eps)]
+conv2d.py        Conv2d cols @ W^T + b (im2col): (col2im(g @ W), g^T @ cols, sum of g)
+max_pool2d.py    MaxPool2d: g to each window's first maximum
+inplace.py       Clone: g    Fill: 0    Copy x <- src: (0, g summed back to src's shape)
+
+Helpers: reduction.py (a loss's mean/sum/none and its derivative); cupy_fused.py (the GPU versions
+of ReLU and CrossEntropy, one fused kernel each, run by Function.apply on CuPy arrays); _erf.py.
 """
 
 from .arithmetic import Add, Div, Mul, Neg, PowScalar, Reciprocal, Sub

@@ -43,7 +43,7 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
 
-# ----- more activations (issue 13, part 2) ------------------------------------------------------
+# ----- more activations ----------------------------------------------------------------------------
 class GELU(Module):
     def __init__(self, approximate="none"):
         super().__init__()
