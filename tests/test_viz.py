@@ -12,7 +12,7 @@ import pytest
 import minitorch_relu as mt
 from minitorch_relu import autograd, viz
 from minitorch_relu.cli import main
-from minitorch_relu.train import build_model, train
+from minitorch_relu.training import build_model, train
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
