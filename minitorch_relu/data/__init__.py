@@ -11,15 +11,7 @@ from .errors import CorruptDataError, DataError, DownloadError, MissingDataError
 from .files import FILES, find_file, missing_names, resolve_root
 from .idx import parse_idx, read_bytes, write_idx
 from .loader import DataLoader, ReplaySampler, image_rows
-from .mnist import MNIST, load_split, load_train_and_test
+from .mnist import MNIST, download_missing, load_split, load_train_and_test
 
 load_mnist = load_split  # (images uint8 (N, 28, 28), labels int64) of one split: load_mnist(root, train=True)
-
-
-def download_mnist(root=None, **options):
-    """Download the MNIST files missing under ``root`` (see data.download.download_mnist)."""
-    from . import download
-
-    root = resolve_root(root)
-    download.download_mnist(root, names=missing_names(root), **options)
-    return root
+download_mnist = download_missing  # the MNIST files missing under a root, fetched from the mirrors

@@ -53,7 +53,7 @@ def load_split(root=None, train=True, download=False, check_md5=True):
     names = SPLITS[bool(train)]
     paths = {name: find_file(root, name) for name in names}
     if download:
-        _download_missing(root, names)
+        download_missing(root, names)
         paths = {name: find_file(root, name) for name in names}
     missing = [name for name, path in paths.items() if path is None]
     if missing:
@@ -97,15 +97,18 @@ def load_train_and_test(root=None, download=False, download_hint="--download"):
     a download (offered only when none was asked for)."""
     root = resolve_root(root)
     if download:
-        _download_missing(root)
+        download_missing(root)
     missing = missing_names(root)
     if missing:
         raise MissingDataError(missing_files_message(root, missing, None if download else download_hint))
     return MNIST(root, train=True), MNIST(root, train=False)
 
 
-def _download_missing(root, names=None):
-    """Download those of ``names`` (default: all four) that are not under ``root``."""
-    from .download import download_mnist  # the network code (urllib, http) only when a download is asked for
+def download_missing(root=None, names=None, **options):
+    """Download those of ``names`` (default: all four files) not under ``root``; returns the root.
+    ``options``: data.download.download_mnist's (mirrors, retries, timeout, backoff, log)."""
+    from . import download  # the network code (urllib, http) only when a download is asked for
 
-    download_mnist(root, names=missing_names(root, names))
+    root = resolve_root(root)
+    download.download_mnist(root, names=missing_names(root, names), **options)
+    return root
