@@ -251,7 +251,7 @@ def run(args):
 
 def _prepare(args):
     """Check every option before any data is read or any state changes."""
-    checkpoint = _resume_settings(args) if args.resume else None
+    saved = _resume_settings(args) if args.resume else None
     fill_defaults(args)  # --lr, --batch-size, --epochs: the model's defaults where not given (nor resumed)
     optim_options = parse_optim_args(args.optim_args)
     if issubclass(optimizer_class(args.optimizer), optim.SparseAdam):
@@ -275,7 +275,7 @@ def _prepare(args):
         backend = get_backend(args.backend)
     except RuntimeError as exc:  # no CuPy, or no CUDA device
         raise UsageError(str(exc)) from None
-    return {"optim_options": optim_options, "backend": backend, "checkpoint": checkpoint}
+    return {"optim_options": optim_options, "backend": backend, "checkpoint": saved}
 
 
 def _check_optimizer_arguments(args, optim_options):
