@@ -50,7 +50,7 @@ SIZES = {"mlp": (784, 256, 256, 10), "softmax": (784, 10)}
 
 def engine_model(model):
     import minitorch_relu as mt
-    from minitorch_relu.train import build_model
+    from minitorch_relu.training import build_model
 
     mt.manual_seed(777)
     return build_model(model)  # the lesson's model: normal_ weights, nn.Linear's default biases

@@ -1,7 +1,6 @@
 """minitorch_relu: a small tensor/autograd engine that teaches backprop and matches PyTorch."""
 
-from . import nn, optim
-from . import data  # mt.data: MNIST and the DataLoader
+from . import data, nn, optim  # mt.data: MNIST and the DataLoader
 from . import viz  # mt.viz: the graph drawn, gradient flow plotted (mt.autograd.trace: the backward pass)
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend

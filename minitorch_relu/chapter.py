@@ -12,10 +12,21 @@ Adam, shuffle, drop_last, CrossEntropyLoss), with its own defaults:
     cnn        [Conv2d(1,32,3,1,1) ReLU MaxPool2d(2)] [Conv2d(32,64,3,1,1) ReLU MaxPool2d(2)]
                flatten, Linear(3136, 10) with xavier_uniform_                   1e-3   100    15
 
-Model builders and the batchnorm comparison loop live here; train.py only dispatches.
+Model builders and the batchnorm comparison loop live here; training.build_model and the
+`train` command (train_cli.py) dispatch to them.
 """
 
 import sys
+
+import numpy as np
+
+from . import nn
+from . import random as mt_random
+from .autograd import no_grad
+from .backend import get_backend
+from .data import DataLoader, image_rows
+from .nn import functional as F
+from .tensor import Tensor
 
 # name -> (lr, batch size, epochs); the lesson's own two programs keep the lesson's settings
 DEFAULTS = {
@@ -43,8 +54,6 @@ def fill_defaults(args):
 def _xavier_mlp(widths, dtype, backend, dropout=None):
     """Linear -> ReLU (-> Dropout) ... -> Linear, each weight redrawn with xavier_uniform_ (biases keep
     nn.Linear's default), in the order the chapter's programs do it: all layers made, then initialized."""
-    from . import nn
-
     linears = [nn.Linear(a, b, dtype=dtype, backend=backend) for a, b in zip(widths[:-1], widths[1:])]
     for layer in linears:
         nn.init.xavier_uniform_(layer.weight)
@@ -56,8 +65,6 @@ def _xavier_mlp(widths, dtype, backend, dropout=None):
 
 def batchnorm_pair(dtype="float32", backend=None):
     """(with BatchNorm, without): 784-32-32-10, nn.Linear's default init, as the chapter builds them."""
-    from . import nn
-
     linears = [nn.Linear(784, 32, dtype=dtype, backend=backend), nn.Linear(32, 32, dtype=dtype, backend=backend),
                nn.Linear(32, 10, dtype=dtype, backend=backend)]
     norms = [nn.BatchNorm1d(32, dtype=dtype, backend=backend) for _ in range(2)]
@@ -68,35 +75,28 @@ def batchnorm_pair(dtype="float32", backend=None):
     return with_bn, without_bn
 
 
-def _cnn_class():
-    from . import nn
+class CNN(nn.Module):
+    """Two conv blocks and a classifier, named as the chapter's torch program names them
+    (layer1.0.weight, layer2.0.weight, fc.weight) so torch's state_dict loads as it is."""
 
-    class CNN(nn.Module):
-        """Two conv blocks and a classifier, named as the chapter's torch program names them
-        (layer1.0.weight, layer2.0.weight, fc.weight) so torch's state_dict loads as it is."""
+    def __init__(self, dtype="float32", backend=None):
+        super().__init__()
+        self.layer1 = nn.Sequential(nn.Conv2d(1, 32, 3, 1, 1, dtype=dtype, backend=backend), nn.ReLU(),
+                                    nn.MaxPool2d(2, 2))
+        self.layer2 = nn.Sequential(nn.Conv2d(32, 64, 3, 1, 1, dtype=dtype, backend=backend), nn.ReLU(),
+                                    nn.MaxPool2d(2, 2))
+        self.fc = nn.Linear(7 * 7 * 64, 10, dtype=dtype, backend=backend)
+        nn.init.xavier_uniform_(self.fc.weight)
 
-        def __init__(self, dtype="float32", backend=None):
-            super().__init__()
-            self.layer1 = nn.Sequential(nn.Conv2d(1, 32, 3, 1, 1, dtype=dtype, backend=backend), nn.ReLU(),
-                                        nn.MaxPool2d(2, 2))
-            self.layer2 = nn.Sequential(nn.Conv2d(32, 64, 3, 1, 1, dtype=dtype, backend=backend), nn.ReLU(),
-                                        nn.MaxPool2d(2, 2))
-            self.fc = nn.Linear(7 * 7 * 64, 10, dtype=dtype, backend=backend)
-            nn.init.xavier_uniform_(self.fc.weight)
-
-        def forward(self, x):
-            if x.ndim == 2:  # rows of 784 pixels (the DataLoader's batches) seen as 1x28x28 images
-                x = x.reshape(x.shape[0], 1, 28, 28)
-            out = self.layer2(self.layer1(x))
-            return self.fc(out.reshape(out.shape[0], -1))
-
-    return CNN
+    def forward(self, x):
+        if x.ndim == 2:  # rows of 784 pixels (the DataLoader's batches) seen as 1x28x28 images
+            x = x.reshape(x.shape[0], 1, 28, 28)
+        out = self.layer2(self.layer1(x))
+        return self.fc(out.reshape(out.shape[0], -1))
 
 
 def build(name, dtype="float32", backend=None):
     """The chapter's model ``name`` (see the table above); batchnorm gives the model with BatchNorm."""
-    import numpy as np
-
     dtype = np.dtype(dtype)
     if name == "xavier":
         return _xavier_mlp([784, 256, 256, 10], dtype, backend)
@@ -107,28 +107,20 @@ def build(name, dtype="float32", backend=None):
     if name == "batchnorm":
         return batchnorm_pair(dtype, backend)[0]
     if name == "cnn":
-        return _cnn_class()(dtype, backend)
+        return CNN(dtype, backend)
     raise ValueError(f"unknown chapter model {name!r}; choose one of {', '.join(CHAPTER_MODELS)}")
 
 
 # ----- the batchnorm program: two nets trained side by side -----------------------------------------
 def loss_and_accuracy(model, images, labels, dtype="float32", backend=None, raw_pixels=False, chunk=10000):
     """(mean cross-entropy, accuracy) over a whole split, in eval mode, without a graph."""
-    import numpy as np
-
-    from .autograd import no_grad
-    from .backend import get_backend
-    from .nn import functional as F
-    from .tensor import Tensor
-    from .train import _test_inputs
-
     backend = get_backend(backend)
     was_training = model.training
     model.eval()
     total, correct = 0.0, 0
     with no_grad():
         for start in range(0, len(images), chunk):
-            x = Tensor._wrap(_test_inputs(images[start:start + chunk], dtype, backend, raw_pixels))
+            x = Tensor._wrap(image_rows(images[start:start + chunk], dtype, backend, raw_pixels))
             y = Tensor._wrap(backend.asarray(np.asarray(labels[start:start + chunk], dtype=np.int64)))
             logits = model(x)
             total += float(F.cross_entropy(logits, y, reduction="sum").item())
@@ -140,9 +132,7 @@ def loss_and_accuracy(model, images, labels, dtype="float32", backend=None, raw_
 def train_side_by_side(models, loader, optimizers, epochs, on_epoch=None, evaluate=None):
     """Train each model on the same batches (one step of each per batch), in train() mode; after each
     epoch, ``evaluate(model)`` for every model (in eval() mode), passed to ``on_epoch(epoch, results)``."""
-    from .nn import CrossEntropyLoss
-
-    loss_fn = CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss()
     history = []
     for epoch in range(1, epochs + 1):
         for model in models:
@@ -168,9 +158,6 @@ def comparison_lines(epoch, split, bn, plain):
 
 def run_batchnorm(args, setup, data, make_optimizer, plot_path=None):
     """`train --model batchnorm`: both nets from the same seed, the same batches, and their table."""
-    from . import random as mt_random
-    from .data import DataLoader
-
     train_set, test_set = data
     backend = setup["backend"]
     mt_random.manual_seed(args.seed)

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from . import serialization
+from .random import get_rng_state, set_rng_state
+from .training import MODELS, build_model
 
 MODEL_FILE = "model.safetensors"
 STATE_FILE = "training_state.safetensors"
@@ -82,8 +84,6 @@ class ReplayableEpochs:
         return len(self.loader)
 
     def __iter__(self):
-        from .random import get_rng_state, set_rng_state
-
         if self._replay is None:
             self.epoch_rng_state = get_rng_state()
             yield from self.loader
@@ -102,8 +102,6 @@ class ReplayableEpochs:
 # ----- saving -----------------------------------------------------------------------------------------
 def save(folder, model, optimizer, settings, position):
     """Write DIR/model.safetensors and DIR/training_state.safetensors (creating DIR); see the module docstring."""
-    from .random import get_rng_state
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     weights = model.state_dict()
@@ -132,8 +130,6 @@ class Checkpoint:
 
     def restore(self, model, optimizer):
         """Load the weights and the optimizer's state, then set the engine's generator where it was."""
-        from .random import set_rng_state
-
         model.load_state_dict(self.model_state)
         optimizer.load_state_dict(self.optimizer_state)
         set_rng_state(self.rng_state)
@@ -176,8 +172,6 @@ def model_file(path):
 def model_name_in(path, weights):
     """Which of the CLI's models ``weights`` (name -> array) fits: the name train --save recorded,
     else the one whose state_dict has exactly these keys and shapes (a file torch saved)."""
-    from .train import MODELS, build_model
-
     recorded = json.loads(serialization.load_metadata(path).get(META_KEY, "{}")).get("model")
     if recorded in MODELS:
         return recorded
@@ -192,8 +186,6 @@ def model_name_in(path, weights):
 
 def load_model(path, backend=None):
     """(model, name, dtype) from a .safetensors file or a --save folder, ready for evaluation."""
-    from .train import build_model
-
     path = model_file(path)
     weights = serialization.load_state(path)
     name = model_name_in(path, weights)

@@ -11,9 +11,11 @@ import argparse
 import importlib
 import sys
 
+from . import __version__
+
 # subcommand -> (module, one-line help). Each module has add_arguments(parser) and run(args) -> int.
 SUBCOMMANDS = {
-    "train": ("minitorch_relu.train", "train the lesson's softmax model or MLP on MNIST"),
+    "train": ("minitorch_relu.train_cli", "train the lesson's softmax model or MLP on MNIST"),
     "demo": ("minitorch_relu.demos", "run one of the lesson's demos (vanishing, dying-relu, optimizers, compare)"),
     "graph": ("minitorch_relu.graph_cli", "draw the graph of the lesson's model for one batch (.dot/.svg/.png)"),
     "evaluate": ("minitorch_relu.evaluate_cli", "print the test accuracy of a saved model (train --save DIR, or a .safetensors file)"),
@@ -29,8 +31,6 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from . import __version__
-
     parser = ArgumentParser(prog="minitorch-relu", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"minitorch-relu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -7,7 +7,11 @@ model is recognised by the name `train --save` recorded, else by its tensors' na
 
 import sys
 
-from .train import BACKENDS
+from .backend import get_backend
+from .checkpoint import CheckpointError, load_model
+from .data import MNIST, DataError
+from .train_cli import BACKENDS
+from .training import evaluate
 
 
 def add_arguments(parser):
@@ -24,10 +28,6 @@ def add_shared_arguments(parser):
 
 def load(args, command):
     """(model, dtype, backend, test set) for ``args``, or an exit code after a one-line message."""
-    from .backend import get_backend
-    from .checkpoint import CheckpointError, load_model
-    from .data import MNIST, DataError
-
     try:
         backend = get_backend(args.backend)
     except RuntimeError as exc:
@@ -49,8 +49,6 @@ def fail(command, message, code):
 
 
 def run(args):
-    from .train import evaluate
-
     loaded = load(args, "evaluate")
     if isinstance(loaded, int):
         return loaded

@@ -10,11 +10,21 @@ else random pixels in [0, 1) (the graph is the same; only the gradient norms dif
 """
 
 import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import random as mt_random
+from .autograd import trace
+from .data import MNIST, DataError
+from .nn import CrossEntropyLoss, Sequential
+from .tensor import tensor
+from .train_cli import check_output_path
+from .training import MODELS, UsageError, build_model
+from .viz import GRAPH_SUFFIXES, graphviz_available, save_graph
 
 
 def add_arguments(parser):
-    from .train import MODELS
-
     parser.add_argument("--model", default="mlp", type=str.lower, choices=MODELS, help="default: mlp")
     parser.add_argument("--out", required=True, metavar="FILE",
                         help="FILE.dot (Graphviz text), FILE.svg or FILE.png (Graphviz's dot when installed, "
@@ -35,10 +45,6 @@ def _fail(message, code):
 
 def one_batch(batch_size, data_dir=None, seed=777):
     """(images (N, 784) float32 in [0, 1], labels (N,) int64, where they came from)."""
-    import numpy as np
-
-    from .data import MNIST, DataError
-
     try:
         train_set = MNIST(data_dir, train=True)
     except DataError:
@@ -51,8 +57,6 @@ def one_batch(batch_size, data_dir=None, seed=777):
 
 def _run_layers(model, x):
     """The model's forward pass, layer by layer: {"0.out": ..., "1.out": ..., "logits": ...}."""
-    from .nn import Sequential
-
     outputs = {}
     if isinstance(model, Sequential):
         for name, layer in model.named_children():
@@ -67,19 +71,10 @@ def _run_layers(model, x):
 
 def run(args):
     """Exit codes: 0 done, 2 bad options, 1 a failed write."""
-    from pathlib import Path
-
-    from . import random as mt_random
-    from .autograd import trace
-    from .nn import CrossEntropyLoss
-    from .tensor import tensor
-    from .train import UsageError, _check_output_path, build_model
-    from .viz import GRAPH_SUFFIXES, graphviz_available, save_graph
-
     if args.batch_size <= 0:
         return _fail(f"--batch-size must be > 0, got {args.batch_size}", 2)
     try:
-        _check_output_path(args.out, "--out", GRAPH_SUFFIXES)
+        check_output_path(args.out, "--out", GRAPH_SUFFIXES)
     except UsageError as exc:
         return _fail(str(exc), 2)
     if args.renderer == "dot" and not graphviz_available():

@@ -5,14 +5,21 @@ lines, ``Label:`` and ``Prediction:``, and the model's probability for each clas
 --index, the image is the lesson's (``random.seed(777); random.randint(0, 9999)``).
 """
 
+import argparse
+
+import numpy as np
+
 from . import evaluate_cli
+from .autograd import no_grad
+from .data import image_rows
+from .nn.functional import softmax
+from .tensor import Tensor
+from .training import lesson_sample_index
 
 SHADES = " .:-=+*#%@"  # pixel 0 -> " ", pixel 255 -> "@"
 
 
 def _index(text):
-    import argparse
-
     try:
         value = int(text)
     except ValueError:
@@ -36,13 +43,6 @@ def draw(image):
 
 
 def run(args):
-    import numpy as np
-
-    from .autograd import no_grad
-    from .nn.functional import softmax
-    from .tensor import Tensor
-    from .train import _test_inputs, lesson_sample_index
-
     loaded = evaluate_cli.load(args, "predict")
     if isinstance(loaded, int):
         return loaded
@@ -51,7 +51,7 @@ def run(args):
     index = lesson_sample_index(777, n) if args.index is None else args.index
     if index >= n:
         return evaluate_cli.fail("predict", f"--index {index}: the test set has {n} images (0..{n - 1})", 2)
-    x = Tensor._wrap(_test_inputs(test_set.images[index:index + 1], dtype, backend, args.raw_test_pixels))
+    x = Tensor._wrap(image_rows(test_set.images[index:index + 1], dtype, backend, args.raw_test_pixels))
     with no_grad():
         probabilities = softmax(model(x), dim=1).numpy()[0]
     print(f"test image {index}:")

@@ -213,7 +213,7 @@ def lesson_start(model_name="mlp", steps=20, dtype="float64", arrays=None, epoch
     first ``steps``, or with ``epochs`` a generator over that many epochs (made as they are used)."""
     from mnist_harness import BATCH, load_arrays, lesson_seed, torch_model
 
-    from minitorch_relu.train import build_model
+    from minitorch_relu.training import build_model
 
     arrays = arrays or load_arrays()
     lesson_seed()

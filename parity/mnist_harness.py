@@ -28,7 +28,7 @@ import torch
 
 import minitorch_relu as mt
 from minitorch_relu.data import DataLoader, ReplaySampler, load_mnist
-from minitorch_relu.train import build_model, evaluate, train
+from minitorch_relu.training import build_model, evaluate, train
 from diverge import torch_optimizer_state
 
 try:

@@ -16,7 +16,7 @@ import torch
 import minitorch_relu as mt
 from minitorch_relu import random as R
 from minitorch_relu.data import DataLoader
-from minitorch_relu.train import build_model
+from minitorch_relu.training import build_model
 from parity.mnist_harness import SEED, torch_model
 
 # random.py reproduces torch's AVX2 kernels (which torch also runs on AVX-512 CPUs). Torch's no-AVX2

@@ -20,7 +20,7 @@ import minitorch_relu as mt
 from minitorch_relu import checkpoint, serialization
 from minitorch_relu.cli import main
 from minitorch_relu.data import DataLoader
-from minitorch_relu.train import NonFiniteCost, build_model, train
+from minitorch_relu.training import NonFiniteCost, build_model, train
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -221,7 +221,7 @@ def test_resume_mid_epoch_equals_the_uninterrupted_run(tmp_path, backend, optimi
             return self.steps >= self.after
 
     loader, model, opt = setup()
-    from minitorch_relu.train import Interrupted
+    from minitorch_relu.training import Interrupted
 
     with pytest.raises(Interrupted) as info:
         train(model, loader, opt, epochs, stop=StopAt(opt, 10))

@@ -11,7 +11,7 @@ import minitorch_relu as mt
 from minitorch_relu_testing import strict
 from minitorch_relu.data import (MNIST, CorruptDataError, DataLoader, MissingDataError, load_mnist, parse_idx,
                                  resolve_root, write_idx)
-from minitorch_relu.data.mnist import DEFAULT_ROOT, ENV_VAR, FILES
+from minitorch_relu.data.files import DEFAULT_ROOT, ENV_VAR, FILES
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 RAW = SHARED / "MNIST" / "raw"
@@ -348,3 +348,27 @@ def test_the_loader_refuses_labels_that_are_not_integers(labels):
     for ok in (np.array([0, 1, 2]), np.array([0, 1, 2], np.uint8)):  # integers of any width are fine
         _, y = next(iter(DataLoader((np.zeros((3, 4), np.float32), ok), batch_size=3)))
         assert y.dtype == np.int64 and y.numpy().tolist() == [0, 1, 2]
+
+
+def test_mt_data_is_reachable_without_the_network_code_or_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, minitorch_relu as mt\n"
+            "assert mt.data.MNIST is mt.data.mnist.MNIST and mt.data.DataLoader is mt.data.loader.DataLoader\n"
+            "print(sorted(m for m in ('torch', 'urllib.request', 'minitorch_relu.data.download') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"  # the download code (urllib) comes only with a download
+
+
+def test_the_downloader_does_not_import_the_reader():
+    # Both take the file list and the messages from files.py; only the reader starts a download.
+    import ast
+
+    import minitorch_relu.data as data_package
+
+    tree = ast.parse((Path(data_package.__file__).parent / "download.py").read_text())
+    imported = {(node.level, node.module) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert (1, "files") in imported
+    assert (1, "mnist") not in imported and (0, "minitorch_relu.data.mnist") not in imported

@@ -14,7 +14,7 @@ import pytest
 
 from minitorch_relu.data import MNIST, DownloadError, download
 from minitorch_relu.data.download import download_file, download_mnist
-from minitorch_relu.train import run
+from minitorch_relu.train_cli import run
 from minitorch_relu.cli import build_parser
 
 RAW = Path(__file__).resolve().parents[2] / "shared" / "data" / "MNIST" / "raw"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from minitorch_relu.data.mnist import FILES, find_file, resolve_root
+from minitorch_relu.data.files import FILES, find_file, resolve_root
 
 # The lesson's table, as torch 2.14.1 prints it (parity/README.md): epochs 1..15, then the accuracy
 # on the raw 0..255 test pixels (8917 of 10000, as a float32).

@@ -17,8 +17,9 @@ from minitorch_relu_testing import strict
 from minitorch_relu.cli import build_parser, main
 from minitorch_relu.data import DataLoader
 from minitorch_relu.chapter import fill_defaults
-from minitorch_relu.train import (Progress, UsageError, build_model, evaluate, lesson_sample_index, make_optimizer,
-                                  optimizer_classes, parse_optim_args, train)
+from minitorch_relu.train_cli import ProgressBar, parse_optim_args
+from minitorch_relu.training import (UsageError, build_model, evaluate, lesson_sample_index, make_optimizer,
+                                     optimizer_classes, train)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -156,22 +157,53 @@ def test_lesson_sample_index_is_pythons_random():
     assert lesson_sample_index(777, 10000) == random.randint(0, 9999)
 
 
-def test_progress_bar_draws_and_erases():
-    stream = io.StringIO()
-    bar = Progress(stream, enabled=True, width=10)
-    bar.start("epoch 1/2", 80)
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_shows_steps_time_left_and_cost_then_erases():
+    stream, reads = FakeTerminal(), []
+
+    def mean_cost():
+        reads.append(1)
+        return 0.25
+
+    bar = ProgressBar(stream, clock=lambda: 0.0)  # a stopped clock: drawn at the first and the last step only
+    bar.start_epoch(2, 3, 80, 0)
     for step in range(1, 81):
-        bar.update(step)
-    bar.finish()
+        bar.step(step, mean_cost)
+    bar.end_epoch()
     text = stream.getvalue()
-    assert "\repoch 1/2 [##########] 80/80" in text and "\repoch 1/2 [#####.....] 40/80" in text
-    assert text.count("\r") == 40 + 2  # redrawn every 2nd step, then erased
-    silent = io.StringIO()
-    bar = Progress(silent, enabled=False)
-    bar.start("x", 5)
-    bar.update(5)
-    bar.finish()
-    assert silent.getvalue() == ""
+    assert len(reads) == 2  # the cost (a device read on a GPU) is read only when the bar is drawn
+    assert re.search(r"\repoch 2/3:   1%\|.*\| 1/80 \[\d\d:\d\d<.*, cost=0\.2500\]", text), text
+    assert re.search(r"\repoch 2/3: 100%\|#+\| 80/80 \[\d\d:\d\d<\d\d:\d\d, .*step/s, cost=0\.2500\]", text), text
+    assert re.fullmatch(r"\r +\r", text.split("cost=0.2500]")[-1])  # erased at the epoch's end
+
+    ticking = iter(range(1000))
+    bar = ProgressBar(FakeTerminal(), clock=lambda: next(ticking))  # a second a step: redrawn every step
+    bar.start_epoch(1, 1, 10, 4)  # a resumed epoch: 4 steps were done before
+    for step in range(5, 11):
+        bar.step(step, mean_cost)
+    bar.end_epoch()
+    assert len(reads) == 2 + 6 and "6/10" in bar.stream.getvalue() and "4/10" in bar.stream.getvalue()
+
+
+def test_an_optimizer_that_declares_it_needs_a_closure_gets_one():
+    calls = []
+
+    class ClosureSGD(mt.optim.SGD):  # any name: the loop reads requires_closure, not the class's name
+        requires_closure = True
+
+        def step(self, closure=None):
+            calls.append(closure)
+            return super().step(closure)
+
+    assert mt.optim.LBFGS.requires_closure and not mt.optim.Adam.requires_closure
+    x, y = _separable(40)
+    model = build_model("softmax")
+    train(model, DataLoader((x, y), batch_size=20), ClosureSGD(model.parameters(), lr=0.1), epochs=1)
+    assert len(calls) == 2 and all(callable(c) for c in calls)
 
 
 # ----- the command on MNIST -----------------------------------------------------------------------
@@ -242,15 +274,11 @@ def test_raw_test_pixels_change_only_the_evaluation(capsys):
 
 @needs_mnist
 def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
-    class FakeTerminal(io.StringIO):
-        def isatty(self):
-            return True
-
     argv = ["--data-dir", str(SHARED), "--epochs", "1", "--batch-size", "1000"]
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     assert main(["train", *argv]) == 0
-    assert "epoch 1/1 [" in terminal.getvalue() and "60/60" in terminal.getvalue()
+    assert "\repoch 1/1:" in terminal.getvalue() and "/60 [" in terminal.getvalue()
     quiet = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", quiet)
     assert main(["train", *argv, "--quiet"]) == 0
@@ -300,6 +328,7 @@ def test_corrupt_file_is_named(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--model", "resnet"], "argument --model: invalid choice: 'resnet'"),
     (["--backend", "tpu"], "argument --backend: invalid choice: 'tpu'"),
+    (["--backend", "strict"], "argument --backend: invalid choice: 'strict'"),
     (["--batch-size", "0"], "argument --batch-size: must be > 0, got 0"),
     (["--batch-size", "-5"], "argument --batch-size: must be > 0, got -5"),
     (["--epochs", "ten"], "argument --epochs: expected a whole number, got 'ten'"),
@@ -351,7 +380,7 @@ def test_unwritable_output_path(tmp_path, capsys):
 def test_a_write_that_fails_after_training(tmp_path, monkeypatch, capsys):
     import errno
 
-    import minitorch_relu.train as train_module
+    import minitorch_relu.train_cli as train_module
 
     def full_disk(path, costs, info=None):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -439,7 +468,7 @@ def test_version(capsys):
 
 
 def test_ctrl_c_while_reading_data_is_one_line(monkeypatch, capsys):
-    import minitorch_relu.train as train_module
+    import minitorch_relu.train_cli as train_module
 
     def interrupted(args):
         raise KeyboardInterrupt
@@ -510,7 +539,7 @@ def test_the_train_loop_checks_the_cost_without_reading_the_device_each_step():
 def test_help_lists_the_checkpoint_flags():
     import argparse
 
-    from minitorch_relu.train import add_arguments
+    from minitorch_relu.train_cli import add_arguments
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)

@@ -13,7 +13,7 @@ import minitorch_relu as mt
 from minitorch_relu import viz
 from minitorch_relu.autograd import graph
 from minitorch_relu.cli import main
-from minitorch_relu.train import build_model, train
+from minitorch_relu.training import build_model, train
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"

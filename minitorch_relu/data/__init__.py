@@ -8,19 +8,10 @@ The download code (urllib) is imported only when a download is asked for.
 """
 
 from .errors import CorruptDataError, DataError, DownloadError, MissingDataError
+from .files import FILES, find_file, missing_names, resolve_root
 from .idx import parse_idx, read_bytes, write_idx
-from .loader import DataLoader, ReplaySampler
-from .mnist import FILES, MNIST, find_file, load_split, resolve_root
+from .loader import DataLoader, ReplaySampler, image_rows
+from .mnist import MNIST, download_missing, load_split, load_train_and_test
 
 load_mnist = load_split  # (images uint8 (N, 28, 28), labels int64) of one split: load_mnist(root, train=True)
-
-
-def download_mnist(root=None, **options):
-    """Download the MNIST files missing under ``root`` (see data.download.download_mnist)."""
-    from . import download
-
-    root = resolve_root(root)
-    missing = [name for name in FILES if find_file(root, name) is None]
-    if missing:
-        download.download_mnist(root, names=missing, **options)
-    return root
+download_mnist = download_missing  # the MNIST files missing under a root, fetched from the mirrors

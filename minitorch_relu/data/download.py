@@ -22,11 +22,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import zlib
 from pathlib import Path
 
 from .errors import CorruptDataError, DownloadError
-from .mnist import FILES, missing_files_message
+from .files import FILES, missing_files_message
+from .idx import gzip_errors
 
 # torchvision's mirrors, in its order. The second one has answered 403 for years (as the lesson hit).
 MIRRORS = (
@@ -88,14 +88,9 @@ def _verify(tmp_path, name):
     """Raise CorruptDataError unless the downloaded .gz decompresses to the original file."""
     expected_md5 = FILES[name][0]
     digest = hashlib.md5()
-    try:
-        with gzip.open(tmp_path, "rb") as f:
-            for chunk in iter(lambda: f.read(CHUNK), b""):
-                digest.update(chunk)
-    except EOFError:
-        raise CorruptDataError("the gzip stream ends early (truncated)") from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise CorruptDataError(f"not a valid gzip file ({exc})") from None
+    with gzip_errors(), gzip.open(tmp_path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            digest.update(chunk)
     if digest.hexdigest() != expected_md5:
         raise CorruptDataError(f"md5 of the decompressed bytes is {digest.hexdigest()}, expected {expected_md5}")
 

@@ -12,6 +12,7 @@ once instead of surfacing later as a shape error deep in training.
 
 import gzip
 import zlib
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -28,19 +29,26 @@ _TYPES = {
 }
 
 
+@contextmanager
+def gzip_errors(name=None):
+    """Report a broken gzip stream, read inside this block, as one CorruptDataError (naming ``name``)."""
+    where = f"{name}: " if name else ""
+    try:
+        yield
+    except EOFError:
+        raise CorruptDataError(f"{where}the gzip stream ends early (truncated file)") from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise CorruptDataError(f"{where}not a valid gzip file ({exc})") from None
+
+
 def read_bytes(path):
     """The file's bytes, decompressed when its name ends in .gz (a broken .gz is reported by name)."""
     path = str(path)
     if not path.endswith(".gz"):
         with open(path, "rb") as f:
             return f.read()
-    try:
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    except EOFError:
-        raise CorruptDataError(f"{path}: the gzip stream ends early (truncated file)") from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise CorruptDataError(f"{path}: not a valid gzip file ({exc})") from None
+    with gzip_errors(path), gzip.open(path, "rb") as f:
+        return f.read()
 
 
 def parse_idx(data, name="<bytes>"):

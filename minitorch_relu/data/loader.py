@@ -20,6 +20,18 @@ def _check_positive_int(name, value):
         raise ValueError(f"DataLoader: {name} must be a positive integer, got {value!r}")
 
 
+def image_rows(images, dtype=np.float32, backend=None, raw_pixels=False):
+    """Images as (N, pixels) rows in ``dtype`` on ``backend``, the way a model is fed them: uint8
+    pixels scaled to [0, 1] as in training, or left raw 0..255 with ``raw_pixels`` (the lesson's
+    test-time quirk). Cast, then divide in ``dtype``: the same numbers the DataLoader gives."""
+    dtype = np.dtype(dtype)
+    images = np.asarray(images)
+    rows = images.reshape(len(images), -1).astype(dtype)
+    if not raw_pixels and images.dtype == np.uint8:
+        rows /= dtype.type(255)
+    return get_backend(backend).asarray(rows)
+
+
 class ReplaySampler:
     """A sampler giving recorded orders, one epoch per ``iter()``: replays another loader's shuffles
     (the parity tests and the `compare` demo feed torch's exact batch order to this engine)."""

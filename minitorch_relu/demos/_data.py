@@ -7,7 +7,7 @@ from .. import data
 
 def add_data_arguments(parser):
     parser.add_argument("--data-dir", default=None,
-                        help=f"MNIST root, as for `train` (default ${data.mnist.ENV_VAR} or {data.mnist.DEFAULT_ROOT})")
+                        help=f"MNIST root, as for `train` (default ${data.files.ENV_VAR} or {data.files.DEFAULT_ROOT})")
     parser.add_argument("--synthetic", action="store_true",
                         help="use synthetic data even when MNIST is there (fast, for tests)")
 

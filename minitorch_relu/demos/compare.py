@@ -112,10 +112,10 @@ def _torch_loop(torch, name, train_images, train_labels, test_images, test_label
 
 # ----- this engine ----------------------------------------------------------------------------------------
 def run_engine(name, train_images, train_labels, test_images, test_labels, epochs, seed, start=None):
-    """The same loop on this engine, through minitorch_relu.train. ``start``: torch's weights and orders."""
+    """The same loop on this engine, through minitorch_relu.training. ``start``: torch's weights and orders."""
     import minitorch_relu as mt
     from minitorch_relu.data import DataLoader, ReplaySampler
-    from minitorch_relu.train import build_model, evaluate, train
+    from minitorch_relu.training import build_model, evaluate, train
 
     mt.manual_seed(seed)
     model = build_model(name)

@@ -148,6 +148,8 @@ def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change
 
 
 class LBFGS(Optimizer):
+    requires_closure = True  # step(closure) re-evaluates the loss along its line search
+
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None, *, maximize=False):
         check_range("lr", lr, label="learning rate")

@@ -77,6 +77,8 @@ def check_range(name, value, low=0.0, high=None, high_inclusive=False, label=Non
 
 
 class Optimizer:
+    requires_closure = False  # True where step() re-evaluates the loss (LBFGS): the loop then passes a closure
+
     def __init__(self, params, defaults):
         self.defaults = defaults
         self.state = {}  # Parameter -> dict of its state (what state_dict saves)

@@ -1,4 +1,4 @@
-"""`minitorch-relu train`: the lesson's two MNIST programs on this engine.
+"""`minitorch-relu train`: the lesson's two MNIST programs on this engine, as a command.
 
     minitorch-relu train                      # softmax regression, the lesson's settings
     minitorch-relu train --model mlp          # the 784-256-256-10 ReLU MLP
@@ -8,97 +8,44 @@ weight drawn with normal_ (std 1), biases left at nn.Linear's default. It prints
 (``Epoch: 0001 cost = ...``, ``Learning finished``, ``Accuracy: ...``, ``Label: ...``,
 ``Prediction: ...``).
 
-The pieces are also a small API for demos, benchmarks and the parity tests: build_model,
-make_optimizer, train, evaluate.
-
-Module-level imports stay light (the CLI imports this module just to build its --help).
+This module is the command around the library in training.py: options, messages, exit codes, the
+progress bar, checkpoints, the files and plots it writes.
 """
 
+import argparse
+import ast
+import csv
+import importlib.util
+import io
+import json
 import math
-import random
+import os
 import sys
+import time
+from pathlib import Path
 
-MODELS = ("softmax", "mlp", "xavier", "deep", "dropout", "batchnorm", "cnn")  # the last five: chapter.py
-DTYPES = ("float32", "float64")
-BACKENDS = ("numpy", "cupy", "strict")
+import numpy as np
+from tqdm import tqdm
+
+from . import checkpoint, optim
+from . import random as mt_random
+from .backend import get_backend
+from .chapter import fill_defaults, run_batchnorm
+from .data import DataError, DataLoader, load_train_and_test
+from .demos import _args as checked  # argparse types that refuse bad values with one line
+from .nn import Parameter
+from .serialization import write_atomically
+from .training import (DTYPES, MODELS, Interrupted, NonFiniteCost, StopOnCtrlC, TrainingProgress, UsageError,
+                       build_model, evaluate, lesson_sample_index, make_optimizer, optimizer_class, predict_one,
+                       train)
+from .viz import GradStats
+
+BACKENDS = ("numpy", "cupy")  # the strict stand-in device is a test double, not offered here
 COST_FORMATS = (".json", ".csv")
-
-
-class UsageError(Exception):
-    """A bad option value, found before any data is read or any state changes."""
 
 
 class OutputError(Exception):
     """A result file that could not be written."""
-
-
-class Interrupted(Exception):
-    """Ctrl-C during training, acted on between two steps (so the model and optimizer are whole).
-
-    ``epoch`` is the epoch it fell in and ``step`` the steps of it finished; ``costs`` the finished
-    epochs' costs and ``partial`` the epoch's partial cost sum (a 0-d numpy array in the model's
-    dtype; None when the epoch was finished).
-    """
-
-    def __init__(self, epoch, step, costs, partial):
-        super().__init__(f"interrupted at epoch {epoch}, step {step}")
-        self.epoch, self.step, self.costs, self.partial = epoch, step, costs, partial
-
-
-class NonFiniteCost(Exception):
-    """The cost became nan or inf: training diverged (most often a learning rate far too large)."""
-
-    def __init__(self, epoch, step, cost, costs):
-        super().__init__(f"the cost became {cost} at epoch {epoch}, step {step}")
-        self.epoch, self.step, self.cost, self.costs = epoch, step, cost, costs
-
-
-# ----- model and optimizer ----------------------------------------------------------------------
-def build_model(name="softmax", dtype="float32", backend=None):
-    """The lesson's model ``name`` ("softmax" or "mlp"), drawn from the engine's seeded generator.
-
-    As in the lesson, each Linear is first built with torch's default init (which also sets its
-    bias), then its weight is redrawn with normal_(mean 0, std 1). The chapter's models (xavier,
-    deep, dropout, batchnorm, cnn) are built by minitorch_relu.chapter.
-    """
-    import numpy as np
-
-    from . import chapter, nn
-
-    key = str(name).lower()
-    if key not in MODELS:
-        raise UsageError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    if key in chapter.CHAPTER_MODELS:
-        return chapter.build(key, dtype, backend)
-    dtype = np.dtype(dtype)
-    if key == "softmax":
-        layers = [nn.Linear(784, 10, dtype=dtype, backend=backend)]
-        model = layers[0]
-    else:
-        layers = [nn.Linear(784, 256, dtype=dtype, backend=backend),
-                  nn.Linear(256, 256, dtype=dtype, backend=backend),
-                  nn.Linear(256, 10, dtype=dtype, backend=backend)]
-        model = nn.Sequential(layers[0], nn.ReLU(), layers[1], nn.ReLU(), layers[2])
-    for layer in layers:
-        nn.init.normal_(layer.weight)
-    return model
-
-
-def optimizer_classes():
-    """lower-case name -> class, for every optimizer that minitorch_relu.optim exports."""
-    from . import optim
-
-    return {name.lower(): value for name, value in vars(optim).items()
-            if isinstance(value, type) and issubclass(value, optim.Optimizer) and value is not optim.Optimizer}
-
-
-def optimizer_class(name):
-    classes = optimizer_classes()
-    cls = classes.get(str(name).lower())
-    if cls is None:
-        choices = ", ".join(sorted(c.__name__ for c in classes.values()))
-        raise UsageError(f"unknown optimizer {name!r}; choose one of {choices} (case does not matter)")
-    return cls
 
 
 def parse_optim_args(text):
@@ -106,8 +53,6 @@ def parse_optim_args(text):
 
     The text is parsed as the keyword arguments of a call, so commas inside tuples are fine.
     """
-    import ast
-
     if not text or not text.strip():
         return {}
     try:
@@ -130,222 +75,46 @@ def parse_optim_args(text):
     return values
 
 
-def make_optimizer(name, params, lr=0.001, **options):
-    """An optimizer of minitorch_relu.optim by case-insensitive name; bad options raise UsageError."""
-    cls = optimizer_class(name)
-    if lr is not None:
-        options["lr"] = lr
-    try:
-        return cls(list(params), **options)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"{cls.__name__} rejected its arguments {options}: {exc}") from None
 
+class ProgressBar(TrainingProgress):
+    """tqdm's bar on ``stream`` for each epoch: steps done, elapsed time, time left, and the epoch's
+    mean cost so far. The bar is erased at the end of its epoch (the ``Epoch:`` line follows).
 
-# ----- training and evaluation ------------------------------------------------------------------
-class Progress:
-    """A one-line progress bar on a terminal: redrawn about 40 times an epoch, erased at the end."""
-
-    def __init__(self, stream=None, enabled=True, width=30):
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled
-        self.width = width
-
-    def start(self, label, total):
-        self.label, self.total, self.every = label, total, max(1, total // 40)
-
-    def update(self, done):
-        if not self.enabled or (done % self.every and done != self.total):
-            return
-        filled = self.width * done // max(1, self.total)
-        bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total}")
-        self.stream.flush()
-
-    def finish(self):
-        if self.enabled:
-            self.stream.write("\r" + " " * (len(self.label) + self.width + 24) + "\r")
-            self.stream.flush()
-
-
-def _uses_closure(optimizer):
-    """LBFGS re-evaluates the loss inside step(), so it must be given a closure."""
-    return type(optimizer).__name__ == "LBFGS"
-
-
-def train(model, loader, optimizer, epochs=15, loss_fn=None, on_epoch=None, progress=None, *,
-          after_backward=None, resume=None, stop=None):
-    """Train for ``epochs``; returns each epoch's average cost (floats), as the lesson computes it.
-
-    The cost is accumulated on the device, ``avg += loss / batches`` in the model's dtype exactly as
-    the lesson's ``avg_cost += cost / total_batch``, and read back once per epoch, so a step does
-    the model's work and nothing more (no host synchronisation).
-    ``on_epoch(epoch, cost)`` is called after each epoch (epoch counted from 1), ``after_backward()``
-    after each step's backward, before the optimizer's step (viz.GradStats reads the gradients there).
-
-    A cost that becomes nan or inf raises NonFiniteCost at the end of its epoch, naming the step
-    where it first did (the running cost of each step is kept on the device and read only then).
-    ``resume`` (a checkpoint.Position) continues a run: its finished epochs are not run again, and
-    a partly done epoch continues from its step and partial sum; the loader must then give only
-    that epoch's remaining batches (checkpoint.ReplayableEpochs does). ``stop``: an object whose
-    ``requested`` turns true on Ctrl-C (StopOnCtrlC); the loop then raises Interrupted after the
-    step in progress.
+    It is redrawn at most every REDRAW_SECONDS (and at the epoch's last step), and only then is the
+    cost read: reading it waits for the device, which a GPU run should do rarely. ``clock``: seconds,
+    for tests.
     """
-    import numpy as np
 
-    from .backend import backend_of
-    from .nn import CrossEntropyLoss
+    REDRAW_SECONDS = 0.2
 
-    loss_fn = loss_fn if loss_fn is not None else CrossEntropyLoss()
-    batches = len(loader)
-    closure_mode = _uses_closure(optimizer)
-    costs = list(resume.costs) if resume is not None else []
-    for epoch in range(len(costs) + 1, epochs + 1):
-        total, first_step = None, 1
-        if resume is not None and resume.step and epoch == resume.epochs_done + 1:
-            total, first_step = resume.partial, resume.step + 1
-        running = None  # the cost after each step, on the device
-        if progress is not None:
-            progress.start(f"epoch {epoch}/{epochs}", batches)
-        for step, (x, y) in enumerate(loader, first_step):
-            if closure_mode:
-                loss = _closure_step(model, optimizer, loss_fn, x, y, after_backward)
-            else:
-                optimizer.zero_grad()
-                loss = loss_fn(model(x), y)
-                loss.backward()
-                if after_backward is not None:
-                    after_backward()
-                optimizer.step()
-            share = loss.data / batches
-            if running is None:  # the epoch's first step here: its buffers go where the loss is
-                device = backend_of(loss.data)
-                running = device.xp.zeros(batches, dtype=share.dtype)
-                total = None if total is None else device.asarray(total)  # a resumed partial sum
-            total = share if total is None else total + share
-            running[step - 1] = total
-            if progress is not None:
-                progress.update(step)
-            if stop is not None and stop.requested and step < batches:
-                if progress is not None:
-                    progress.finish()
-                raise Interrupted(epoch, step, costs, np.asarray(device.to_numpy(total)))
-        if progress is not None:
-            progress.finish()
-        cost = float(total.item()) if total is not None else float("nan")  # the epoch's one sync
-        if running is not None and not math.isfinite(cost):
-            bad = ~np.isfinite(backend_of(running).to_numpy(running)[first_step - 1:])
-            raise NonFiniteCost(epoch, first_step + int(np.argmax(bad)), cost, costs)
-        costs.append(cost)
-        if on_epoch is not None:
-            on_epoch(epoch, cost)
-        if stop is not None and stop.requested:
-            raise Interrupted(epoch, batches, costs, None)
-    return costs
+    def __init__(self, stream, clock=time.monotonic):
+        self.stream, self.clock = stream, clock
+        self.bar = None
+        self.drawn_at = -math.inf
+
+    def start_epoch(self, epoch, epochs, batches, steps_done):
+        # miniters beyond the epoch: tqdm never redraws by itself, step() decides; smoothing 0: the time
+        # left from the epoch's average speed
+        self.bar = tqdm(total=batches, initial=steps_done, desc=f"epoch {epoch}/{epochs}", unit="step",
+                        file=self.stream, leave=False, miniters=batches + 1, smoothing=0)
+        self.drawn_at = -math.inf
+
+    def step(self, step, mean_cost):
+        self.bar.update(1)
+        now = self.clock()
+        if now - self.drawn_at >= self.REDRAW_SECONDS or step == self.bar.total:
+            self.bar.set_postfix(cost=f"{mean_cost():.4f}", refresh=False)
+            self.bar.refresh()
+            self.drawn_at = now
+
+    def end_epoch(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
-class StopOnCtrlC:
-    """While active (``with StopOnCtrlC() as stop:``), Ctrl-C only sets ``stop.requested``: the
-    training loop stops after the step in progress, so nothing is left half-updated. A second
-    Ctrl-C interrupts at once. Outside the main thread (where no signal handler can be set) it
-    does nothing."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-
-    def _handler(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        import signal
-
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
-        return False
-
-
-def _closure_step(model, optimizer, loss_fn, x, y, after_backward=None):
-    """One step for optimizers that re-evaluate the loss (LBFGS); returns the first loss, as torch does."""
-    first = []
-
-    def closure():
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        if not first:
-            first.append(loss)
-            if after_backward is not None:  # the step's first gradient, the one plain steps record
-                after_backward()
-        return loss
-
-    optimizer.step(closure)
-    return first[0].detach()
-
-
-def _test_inputs(images, dtype, backend, raw_pixels):
-    """Test images as (N, 784) rows on ``backend``: scaled to [0, 1] like training, or raw 0..255."""
-    import numpy as np
-
-    from .backend import get_backend
-
-    dtype = np.dtype(dtype)
-    x = np.asarray(images).reshape(len(images), -1).astype(dtype)
-    if not raw_pixels and np.asarray(images).dtype == np.uint8:
-        x /= dtype.type(255)
-    return get_backend(backend).asarray(x)
-
-
-def evaluate(model, images, labels, dtype="float32", backend=None, raw_pixels=False):
-    """Test accuracy (a float): the share of argmax predictions equal to the labels.
-
-    By default test pixels are scaled to [0, 1] as in training. ``raw_pixels=True`` reproduces the
-    lesson's quirk (``test_data.float()``: raw 0..255). The mean is taken in ``dtype``, as the
-    lesson's ``correct_prediction.float().mean()``, so the printed number matches torch's digit for digit.
-    """
-    from .autograd import no_grad
-    from .backend import get_backend
-    from .tensor import Tensor
-
-    backend = get_backend(backend)
-    x = Tensor._wrap(_test_inputs(images, dtype, backend, raw_pixels))
-    y = backend.asarray(labels)
-    with no_grad():
-        predicted = model(x).data.argmax(axis=1)
-    return float((predicted == y).astype(x.dtype).mean().item())
-
-
-def predict_one(model, images, index, dtype="float32", backend=None, raw_pixels=False):
-    """The predicted class of test image ``index`` (the lesson's single-sample check)."""
-    from .autograd import no_grad
-    from .tensor import Tensor
-
-    x = Tensor._wrap(_test_inputs(images[index:index + 1], dtype, backend, raw_pixels))
-    with no_grad():
-        return int(model(x).data.argmax(axis=1)[0].item())
-
-
-def lesson_sample_index(seed, n):
-    """The lesson's ``random.seed(seed); random.randint(0, n - 1)``: nothing else draws from it between."""
-    return random.Random(seed).randint(0, n - 1)
-
-
-# ----- output files -----------------------------------------------------------------------------
-def _check_output_path(path, option, suffixes):
+def check_output_path(path, option, suffixes):
     """Raise UsageError now, before training, if ``path`` has the wrong suffix or cannot be written."""
-    import os
-    from pathlib import Path
-
     p = Path(path)
     if p.suffix.lower() not in suffixes:
         raise UsageError(f"{option} {path!r}: the file name must end in {' or '.join(suffixes)}")
@@ -362,13 +131,6 @@ def write_costs(path, costs, info=None):
     """Per-epoch costs as JSON ({..., "costs": [...]}) or CSV (epoch,cost), chosen by the suffix.
 
     Written atomically (a temporary file renamed into place): never a half-written file."""
-    import csv
-    import io
-    import json
-    from pathlib import Path
-
-    from .serialization import write_atomically
-
     path = Path(path)
     if path.suffix.lower() == ".json":
         record = dict(info or {})
@@ -413,59 +175,19 @@ def plot_costs(path, costs, title):
 
 
 # ----- the command ------------------------------------------------------------------------------
-def _positive_int(text):
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
-
-
-def _positive_float(text):
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < math.inf:  # nan fails too
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
-SEED_RANGE = (0, 2**64 - 1)  # torch.manual_seed's non-negative range; every generator here takes it
-
-
-def _seed(text):
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    low, high = SEED_RANGE
-    if not low <= value <= high:
-        raise argparse.ArgumentTypeError(f"must lie in {low}..{high}, got {value}")
-    return value
-
-
 def add_arguments(parser):
     parser.add_argument("--model", default="softmax", type=str.lower, choices=MODELS,
                         help="softmax regression Linear(784,10), the 784-256-256-10 ReLU MLP, or one of the chapter's "
                              "programs: xavier, deep, dropout, batchnorm, cnn (default: softmax)")
     # None: the model's default (chapter.DEFAULTS), filled in by run()
-    parser.add_argument("--epochs", type=_positive_int, default=None, help="default: 15 (batchnorm: 10)")
-    parser.add_argument("--batch-size", type=_positive_int, default=None, help="default: 100 (batchnorm: 32)")
-    parser.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default: 0.001; batchnorm: 0.01)")
+    parser.add_argument("--epochs", type=checked.positive_int, default=None, help="default: 15 (batchnorm: 10)")
+    parser.add_argument("--batch-size", type=checked.positive_int, default=None, help="default: 100 (batchnorm: 32)")
+    parser.add_argument("--lr", type=checked.positive_float, default=None, help="learning rate (default: 0.001; batchnorm: 0.01)")
     parser.add_argument("--optimizer", default="Adam",
                         help="any optimizer of minitorch_relu.optim, by name, case-insensitive (default: Adam)")
     parser.add_argument("--optim-args", default="", metavar="KEY=VALUE,...",
                         help="more optimizer arguments as Python literals, e.g. 'betas=(0.9, 0.99),eps=1e-6'")
-    parser.add_argument("--seed", type=_seed, default=777,
+    parser.add_argument("--seed", type=checked.seed, default=777,
                         help="seeds weights, shuffling and the sample shown, 0..2**64-1 (default: 777)")
     parser.add_argument("--backend", default="numpy", type=str.lower, choices=BACKENDS, help="default: numpy")
     parser.add_argument("--dtype", default="float32", type=str.lower, choices=DTYPES, help="default: float32")
@@ -473,7 +195,7 @@ def add_arguments(parser):
                         help="MNIST folder: torchvision's <dir>/MNIST/raw/ or a flat folder of the IDX files, plain "
                              "or .gz (default: $MINITORCH_RELU_DATA, else MNIST_data/)")
     parser.add_argument("--download", action="store_true", help="download missing MNIST files from the standard mirrors")
-    parser.add_argument("--subset", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--subset", type=checked.positive_int, default=None, metavar="N",
                         help="train on the first N training images only (default: all 60000)")
     parser.add_argument("--raw-test-pixels", action="store_true",
                         help="evaluate on raw 0..255 test pixels, the lesson's quirk (default: scaled to [0, 1])")
@@ -502,15 +224,12 @@ def _fail(message, code):
 def run(args):
     """The lesson's program. Exit codes: 0 done, 2 bad options, 1 bad data, a failed write or a
     diverged run, 130 Ctrl-C."""
-    from .checkpoint import CheckpointError
-    from .data import DataError
-
     try:
         try:
             setup = _prepare(args)
         except UsageError as exc:
             return _fail(str(exc), 2)
-        except CheckpointError as exc:
+        except checkpoint.CheckpointError as exc:
             return _fail(f"--resume: {exc}", 2)
         try:
             data = _load_data(args)
@@ -526,35 +245,27 @@ def run(args):
         print("minitorch-relu train: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # stdout closed early (`... | head`): stop quietly, as command-line tools do
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 1
 
 
 def _prepare(args):
     """Check every option before any data is read or any state changes."""
-    from .backend import get_backend
-
-    from .chapter import fill_defaults
-
-    checkpoint = _resume_settings(args) if args.resume else None
+    saved = _resume_settings(args) if args.resume else None
     fill_defaults(args)  # --lr, --batch-size, --epochs: the model's defaults where not given (nor resumed)
     optim_options = parse_optim_args(args.optim_args)
-    if optimizer_class(args.optimizer).__name__ == "SparseAdam":
+    if issubclass(optimizer_class(args.optimizer), optim.SparseAdam):
         raise UsageError("SparseAdam updates only the rows a sparse gradient touches (nn.Embedding(sparse=True)); "
                          "the lesson's models are dense Linear layers, so use Adam (or another optimizer)")
     _check_optimizer_arguments(args, optim_options)
     if args.costs_out:
-        _check_output_path(args.costs_out, "--costs-out", COST_FORMATS)
+        check_output_path(args.costs_out, "--costs-out", COST_FORMATS)
     if args.plot:
-        _check_output_path(args.plot, "--plot", (".png",))
+        check_output_path(args.plot, "--plot", (".png",))
         _import_pyplot()
     if getattr(args, "grad_stats", None):
-        _check_output_path(args.grad_stats, "--grad-stats", (".png", ".csv"))
+        check_output_path(args.grad_stats, "--grad-stats", (".png", ".csv"))
         if args.grad_stats.lower().endswith(".png"):
-            import importlib.util
-
             if importlib.util.find_spec("matplotlib") is None:
                 raise UsageError("--grad-stats FILE.png needs matplotlib, which is not installed: "
                                  "pip install 'minitorch_relu[plot]' (or write FILE.csv)")
@@ -564,22 +275,16 @@ def _prepare(args):
         backend = get_backend(args.backend)
     except RuntimeError as exc:  # no CuPy, or no CUDA device
         raise UsageError(str(exc)) from None
-    return {"optim_options": optim_options, "backend": backend, "checkpoint": checkpoint}
+    return {"optim_options": optim_options, "backend": backend, "checkpoint": saved}
 
 
 def _check_optimizer_arguments(args, optim_options):
     """Make the optimizer once on a stand-in parameter: a bad name or value fails now, not after the data is read."""
-    import numpy as np
-
-    from .nn import Parameter
-
     make_optimizer(args.optimizer, [Parameter(np.zeros(1, dtype=args.dtype))], lr=args.lr, **optim_options)
 
 
 def _resume_settings(args):
     """Read the checkpoint in --resume; the run's settings come from it (flags that disagree are refused)."""
-    from . import checkpoint
-
     saved = checkpoint.load(args.resume)
     absent = [name for name in (*RESUMED_SETTINGS, "epochs") if name not in saved.settings]
     if absent:
@@ -604,19 +309,12 @@ def _resume_settings(args):
 
 
 def _default_args():
-    import argparse
-
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     return parser.parse_args([])
 
 
 def _check_save_folder(folder, resuming_from=None):
-    import os
-    from pathlib import Path
-
-    from .checkpoint import MODEL_FILE, STATE_FILE
-
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise UsageError(f"--save {folder!r} is a file, not a folder")
@@ -626,14 +324,12 @@ def _check_save_folder(folder, resuming_from=None):
     if not os.access(parent, os.W_OK):
         raise UsageError(f"--save {folder!r}: no permission to write there")
     same_run = resuming_from is not None and path.resolve() == Path(resuming_from).resolve()
-    if not same_run and ((path / STATE_FILE).exists() or (path / MODEL_FILE).exists()):
+    if not same_run and ((path / checkpoint.STATE_FILE).exists() or (path / checkpoint.MODEL_FILE).exists()):
         raise UsageError(f"--save {folder!r} already holds a checkpoint; continue it with --resume {folder}, "
                          "or save into another folder")
 
 
 def _load_data(args):
-    from .data.mnist import load_train_and_test
-
     return load_train_and_test(args.data_dir, download=args.download)
 
 
@@ -644,15 +340,7 @@ def _settings(args, optimizer):
 
 
 def _run_training(args, setup, data):
-    import numpy as np
-
-    from . import checkpoint
-    from . import random as mt_random
-    from .data import DataLoader
-
     if args.model == "batchnorm":  # two nets side by side and their own table (chapter.py)
-        from .chapter import run_batchnorm
-
         history = run_batchnorm(args, setup, data, make_optimizer, plot_path=args.plot)
         if args.costs_out:  # "costs": the BN net's training loss per epoch; every number under "evaluations"
             write_costs(args.costs_out, [epoch[0][0][0] for epoch in history],
@@ -687,7 +375,7 @@ def _run_training(args, setup, data):
     # stores it, and a resumed run replays that epoch's order from it.
     epochs = checkpoint.ReplayableEpochs(loader, position, saved.rng_state if saved is not None else None)
 
-    progress = Progress(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
+    progress = ProgressBar(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
 
     def report(epoch, cost):
         print("Epoch:", "%04d" % epoch, "cost =", "{:.9f}".format(cost), flush=True)
@@ -695,8 +383,6 @@ def _run_training(args, setup, data):
     model.train()  # dropout on while training, off to test (the chapter's model.train()/model.eval())
     grad_stats = None
     if getattr(args, "grad_stats", None):  # --grad-stats: gradient flow per epoch (viz.GradStats)
-        from .viz import GradStats
-
         grad_stats = GradStats(model)
 
     def report_and_save(epoch, cost):
@@ -742,8 +428,6 @@ def _run_training(args, setup, data):
 
 
 def _save(args, model, optimizer, settings, position):
-    from . import checkpoint
-
     try:
         checkpoint.save(args.save, model, optimizer, settings, position)
     except OSError as exc:
@@ -752,8 +436,6 @@ def _save(args, model, optimizer, settings, position):
 
 def _interrupted(args, setup, stop, model, optimizer, settings, epochs):
     """Ctrl-C: save at the last finished step (with --save), write the finished epochs' costs, say so; exit 130."""
-    from . import checkpoint
-
     message = f"interrupted at epoch {stop.epoch}, step {stop.step}"
     try:
         if args.save and stop.partial is not None:  # mid-epoch (at an epoch's end, on_epoch has saved)
