@@ -4,6 +4,8 @@
     python parity/spread.py all [PROFILE ...]   # every profile, each in a fresh process with its env
     python parity/spread.py summary             # the spreads, from parity/spreads/*.json
     python parity/spread.py tests [PROFILE ...] # op, state_dict and optimizer parity under each profile
+    python parity/spread.py chapter PROGRAMS PROFILE ...  # the chapter's full programs (xavier,deep,...)
+    python parity/spread.py chapter-summary     # their spreads, from parity/spreads/chapter-*.json
 
 For each profile it trains, as the lesson does, torch from its seeded weights and this engine from
 torch's weights on torch's batch order: softmax and MLP, float32 and float64, 15 epochs, and writes
@@ -98,13 +100,79 @@ def run_tests(names):
         print(name, worst, flush=True)
 
 
+def run_chapter(programs, names):
+    """The chapter's programs (comma-separated), full length, float32, in lockstep (chapter_harness),
+    under each profile in a fresh process; each writes OUT/chapter-PROFILE.json after every program."""
+    from profiles import profiles
+
+    table = profiles()
+    for name in names:
+        env = {k: v for k, v in os.environ.items() if k not in _ENV_KEYS}
+        env.update(table[name])
+        subprocess.run([sys.executable, __file__, "chapter-run", programs, name], env=env, check=True, cwd=HERE)
+
+
+def run_chapter_profile(programs, profile):
+    from chapter_harness import load_arrays, lockstep
+
+    from minitorch_relu.chapter import DEFAULTS
+
+    arrays = load_arrays()
+    path = OUT / f"chapter-{profile}.json"
+    result = json.loads(path.read_text()) if path.exists() else {"profile": profile, "programs": {}}
+    result["env"] = {k: v for k, v in os.environ.items() if k in _ENV_KEYS}
+    for program in programs.split(","):
+        t0 = time.perf_counter()
+        run = lockstep(arrays, program, "float32", DEFAULTS[program][2])
+        result["programs"][program] = {
+            side: {"costs": getattr(run, side).costs, "accuracy": getattr(run, side).accuracy,
+                   "evals": getattr(run, side).evals} for side in ("torch", "engine")}
+        result["programs"][program]["seconds"] = round(time.perf_counter() - t0, 1)
+        print(f"{profile} {program}: {result['programs'][program]['seconds']} s", flush=True)
+        OUT.mkdir(exist_ok=True)
+        path.write_text(json.dumps(result, indent=1) + "\n")
+
+
+def chapter_spreads():
+    """{program: {"torch_vs_torch" | "engine_vs_torch": {"epoch1", "max", "accuracy", "worst_pair"}}}:
+    the largest relative cost difference (epoch 1 alone, and over all epochs) and accuracy difference,
+    over every model of the program (batchnorm has two), between profiles or within each profile."""
+    runs = {p.stem[len("chapter-"):]: json.loads(p.read_text())["programs"] for p in sorted(OUT.glob("chapter-*.json"))}
+    out = {}
+    for program in sorted({prog for res in runs.values() for prog in res}):
+        have = {p: res[program] for p, res in runs.items() if program in res}
+        pairs = {"torch_vs_torch": [(f"{a} vs {b}", have[a]["torch"], have[b]["torch"])
+                                    for a, b in itertools.combinations(sorted(have), 2)],
+                 "engine_vs_torch": [(p, have[p]["engine"], have[p]["torch"]) for p in sorted(have)]}
+        out[program] = {}
+        for kind, items in pairs.items():
+            if not items:
+                continue
+            rows = []
+            for label, x, y in items:
+                for costs_x, costs_y, acc_x, acc_y in zip(x["costs"], y["costs"], x["accuracy"], y["accuracy"]):
+                    rel = _relative(costs_x, costs_y)
+                    rows.append((label, rel[0], max(rel), abs(acc_x - acc_y)))
+            out[program][kind] = {"epoch1": max(r[1] for r in rows), "max": max(r[2] for r in rows),
+                                  "accuracy": max(r[3] for r in rows), "worst_pair": max(rows, key=lambda r: r[2])[0],
+                                  "profiles": sorted(have)}
+    return out
+
+
+def chapter_summary():
+    for program, kinds in chapter_spreads().items():
+        for kind, s in kinds.items():
+            print(f"{program:10s} {kind:16s} epoch1 {s['epoch1']:.2e}  max {s['max']:.2e}  accuracy {s['accuracy']:.4f}"
+                  f"  worst {s['worst_pair']}  ({len(s['profiles'])} profiles)")
+
+
 def _relative(a, b):
     return [abs(x - y) / abs(y) for x, y in zip(a, b)]
 
 
 def load():
     runs = {p.stem: json.loads(p.read_text()) for p in sorted(OUT.glob("*.json"))}
-    return {name: result for name, result in runs.items() if "runs" in result}  # not tests-*, each-epoch-*
+    return {name: result for name, result in runs.items() if "runs" in result}  # not tests-*, chapter-*, ...
 
 
 def spreads(results=None):
@@ -155,5 +223,11 @@ if __name__ == "__main__":
         run_all(sys.argv[2:])
     elif command == "tests":
         run_tests(sys.argv[2:])
+    elif command == "chapter":
+        run_chapter(sys.argv[2], sys.argv[3:])
+    elif command == "chapter-run":
+        run_chapter_profile(sys.argv[2], sys.argv[3])
+    elif command == "chapter-summary":
+        chapter_summary()
     else:
         summary()
