@@ -104,7 +104,7 @@ def _float_result(dtype):
 
 
 class Tensor:
-    __slots__ = ("data", "_grad", "requires_grad", "_ctx", "_version_counter", "_base", "_hooks", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_version_counter", "_base", "_hooks", "__weakref__")
     __hash__ = object.__hash__  # == builds a tensor, so identity hashing must be asked for
 
     def __init__(self, data, requires_grad=False):
@@ -115,7 +115,7 @@ class Tensor:
         self.data = data
         self._grad = None
         self.requires_grad = requires_grad
-        self._ctx = None  # the Function that produced this tensor; None for a leaf
+        self.grad_fn = None  # the Function that made this tensor (None for a leaf): the graph's way back
         self._version_counter = [0]  # in-place changes so far; one list shared with views (see _version)
         self._base = None  # the tensor this one is a view of
         self._hooks = None  # a leaf's gradient hooks (a non-leaf's live on its Function)
@@ -123,14 +123,14 @@ class Tensor:
     @classmethod
     def _wrap(cls, array):
         t = cls.__new__(cls)
-        t.data, t._grad, t.requires_grad, t._ctx = array, None, False, None
+        t.data, t._grad, t.requires_grad, t.grad_fn = array, None, False, None
         t._version_counter, t._base, t._hooks = [0], None, None
         return t
 
     @classmethod
     def _from_op(cls, array, fn):
         t = cls.__new__(cls)
-        t.data, t._grad, t.requires_grad, t._ctx = array, None, True, fn
+        t.data, t._grad, t.requires_grad, t.grad_fn = array, None, True, fn
         t._version_counter, t._base, t._hooks = [0], None, None
         return t
 
@@ -153,12 +153,7 @@ class Tensor:
 
     @property
     def is_leaf(self):
-        return self._ctx is None
-
-    @property
-    def grad_fn(self):
-        """The Function that made this tensor (None for a leaf); walk ``.next_functions`` to the leaves."""
-        return self._ctx
+        return self.grad_fn is None
 
     @property
     def _version(self):
@@ -225,15 +220,15 @@ class Tensor:
             extras += f", dtype={self.dtype.name}"
         if self.backend != "numpy":
             extras += f", backend={self.backend!r}"
-        if self._ctx is not None:
-            extras += f", grad_fn=<{self._ctx.name()}>"
+        if self.grad_fn is not None:
+            extras += f", grad_fn=<{self.grad_fn.name()}>"
         elif self.requires_grad:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
 
     # ----- autograd -----------------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
-        if self._ctx is not None and not requires_grad:
+        if self.grad_fn is not None and not requires_grad:
             raise RuntimeError("requires_grad can only be turned off on a leaf tensor; use detach()")
         if requires_grad:
             _check_grad_dtype(self.dtype)
@@ -254,8 +249,8 @@ class Tensor:
         """Keep this non-leaf's gradient in ``.grad`` at the next backward (a no-op on a leaf)."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._ctx is not None:
-            self._ctx._retained = self
+        if self.grad_fn is not None:
+            self.grad_fn._retained = self
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it.
@@ -264,8 +259,8 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._ctx is not None:  # as in torch, a non-leaf's hooks belong to the node that made it
-            return self._ctx.register_hook(hook)
+        if self.grad_fn is not None:  # as in torch, a non-leaf's hooks belong to the node that made it
+            return self.grad_fn.register_hook(hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -298,7 +293,7 @@ class Tensor:
                     f"backward(): gradient lives on backend {backend_of(grad).name!r}, the tensor on {self.backend!r}"
                 )
             grad = grad.astype(self.dtype, copy=False)
-        if self._ctx is None:  # a leaf: the gradient is the answer
+        if self.grad_fn is None:  # a leaf: the gradient is the answer
             accumulate_into_leaf(self, grad.copy())
             return
         run_backward(self, grad, retain_graph=bool(retain_graph))
@@ -309,7 +304,7 @@ class Tensor:
         if target is backend_of(self.data):
             return self
         array = target.asarray(self.numpy())
-        out = Tensor(array, requires_grad=self.requires_grad and self._ctx is None)
+        out = Tensor(array, requires_grad=self.requires_grad and self.grad_fn is None)
         if self._grad is not None:
             out._grad = Tensor._wrap(target.asarray(self._grad.numpy()))
         return out

@@ -57,13 +57,13 @@ def build_graph(tensor, params=None):
     while stack:
         t, inputs_done = stack.pop()
         if inputs_done:
-            for inp in t._ctx.inputs:
-                if inp._ctx is None and id(inp) not in visited:
+            for inp in t.grad_fn.inputs:
+                if inp.grad_fn is None and id(inp) not in visited:
                     visited.add(id(inp))
                     order.append(inp)
             order.append(t)
             continue
-        if t._ctx is None:  # a leaf: listed by its first user (or alone, when it is the whole graph)
+        if t.grad_fn is None:  # a leaf: listed by its first user (or alone, when it is the whole graph)
             if t is tensor:
                 order.append(t)
             continue
@@ -71,18 +71,18 @@ def build_graph(tensor, params=None):
             continue
         visited.add(id(t))
         stack.append((t, True))
-        stack.extend((inp, False) for inp in reversed(t._ctx.inputs) if inp._ctx is not None)
+        stack.extend((inp, False) for inp in reversed(t.grad_fn.inputs) if inp.grad_fn is not None)
     keys = {id(t): f"n{i}" for i, t in enumerate(order)}
     nodes, edges = [], []
     for t in order:
         shape = _shape_text(t.shape)
-        if t._ctx is not None:
+        if t.grad_fn is not None:
             kind = "output" if t is tensor else "op"
-            title = type(t._ctx).__name__
+            title = type(t.grad_fn).__name__
             if id(t) in names:  # an intermediate result the caller named, such as {"a1": a1}
                 title = f"{names[id(t)]} = {title}"
             nodes.append(Node(keys[id(t)], kind, [title, shape]))
-            edges.extend((keys[id(inp)], keys[id(t)]) for inp in t._ctx.inputs)
+            edges.extend((keys[id(inp)], keys[id(t)]) for inp in t.grad_fn.inputs)
             continue
         name = names.get(id(t), "leaf" if t.requires_grad else "input")
         lines = [name, shape]

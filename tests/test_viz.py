@@ -269,7 +269,7 @@ def test_trace_is_off_outside_its_block_and_nests():
         (weights["W1"] * 2.0).sum().backward()
     assert graph._tracer is None
     assert len(inner) == 6 and [r["op"] for r in outer.records] == ["Sum", "Mul"]
-    assert "backward" not in vars(activations[-1]._ctx)  # the recording wrapper is gone
+    assert "backward" not in vars(activations[-1].grad_fn)  # the recording wrapper is gone
     activations[-1].backward()  # untraced now: nothing more is recorded
     assert len(inner) == 6 and len(outer) == 2
     with pytest.raises(ZeroDivisionError):

@@ -132,7 +132,7 @@ class Function:
                     _check_view_is_current(t)
             fn.inputs = inputs
             fn.needs_input_grad = needs_input_grad
-            fn.parents = tuple([t._ctx for t in inputs])
+            fn.parents = tuple([t.grad_fn for t in inputs])
             result = Tensor._from_op(out, fn)
             if fn.saved_inputs or fn.saves_output:
                 fn.saved_versions = [(inputs[i]._version_counter, inputs[i]._version_counter[0])
@@ -145,7 +145,7 @@ class Function:
             base = inputs[0]
             result._version_counter = base._version_counter
             result._base = base if base._base is None else base._base
-            fn.base_history = result._base._ctx
+            fn.base_history = result._base.grad_fn
         return result
 
     def forward(self, *arrays, **options):
@@ -352,8 +352,8 @@ def _check_view_is_current(view):
     """A view whose base got a new history (an in-place op recorded on the base) after the view was
     taken would pass gradients to the old history: torch rebuilds the view's history then; this engine
     refuses to use it."""
-    fn = view._ctx
-    if fn is not None and fn.base_history is not view._base._ctx:
+    fn = view.grad_fn
+    if fn is not None and fn.base_history is not view._base.grad_fn:
         raise RuntimeError(
             f"this view (made by {fn.name()}) was taken before an in-place op changed its base; torch would "
             "rebase the view's history, this engine cannot: take the view again after the in-place op"

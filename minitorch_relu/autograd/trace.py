@@ -40,8 +40,8 @@ def _names_of(params):
     names = {}
     for name, tensor in dict(params).items():
         names[id(tensor)] = name
-        if tensor._ctx is not None:  # backward runs the op that made it: name that op's output
-            names[id(tensor._ctx)] = name
+        if tensor.grad_fn is not None:  # backward runs the op that made it: name that op's output
+            names[id(tensor.grad_fn)] = name
     return names
 
 
@@ -113,8 +113,8 @@ class trace:
     def _label(self, tensor):
         if id(tensor) in self.names:
             return self.names[id(tensor)]
-        if tensor._ctx is not None:
-            return type(tensor._ctx).__name__
+        if tensor.grad_fn is not None:
+            return type(tensor.grad_fn).__name__
         return "leaf" if tensor.requires_grad else "input"
 
     # ----- reading it -----------------------------------------------------------------------------

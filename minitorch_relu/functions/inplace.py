@@ -14,7 +14,7 @@ from ..errors import ShapeError
 def apply_(target, name, compute, *others):
     """Make ``target`` hold ``compute(target)``, in place; ``others`` are the other Tensor operands."""
     grad_mode = is_grad_enabled()
-    if grad_mode and target.requires_grad and target._ctx is None:
+    if grad_mode and target.requires_grad and target.grad_fn is None:
         raise RuntimeError(
             f"{name}: a leaf Variable that requires grad is being used in an in-place operation; change it "
             "under `with no_grad():`, as an optimizer step does"
@@ -37,10 +37,10 @@ def apply_(target, name, compute, *others):
     target.data[...] = result.data  # (cast to target's dtype, as torch writes it)
     target._bump_version()
     if records:
-        old = target._ctx
-        target._ctx, target.requires_grad = result._ctx, True
+        old = target.grad_fn
+        target.grad_fn, target.requires_grad = result.grad_fn, True
         if old is not None and old._retained is target:  # retain_grad() follows the tensor to its new history
-            old._retained, target._ctx._retained = None, target
+            old._retained, target.grad_fn._retained = None, target
     return target
 
 
@@ -67,7 +67,7 @@ def _address(array):
 def _snapshot(target):
     """The old values as a tensor of their own (same history, own memory and version counter)."""
     old = type(target)._wrap(target.data.copy())
-    old._ctx, old.requires_grad = target._ctx, target.requires_grad
+    old.grad_fn, old.requires_grad = target.grad_fn, target.requires_grad
     return old
 
 
