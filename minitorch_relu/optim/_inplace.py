@@ -5,9 +5,10 @@
     addcdiv_(p, m, denom, value=-lr)                 p = p - lr * m / denom
 
 Each overwrites its first argument and returns it, so calls chain as torch's do
-(``exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)``). They round as torch's kernels
-order the arithmetic ((value * t1) * t2, (value * t1) / t2, lerp's switch at weight 0.5), so an
-update written with them keeps torch's order of operations.
+(``exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)``). They keep torch's order of
+operations ((value * t1) * t2, (value * t1) / t2, lerp's switch of formula at weight 0.5). torch's
+CPU kernels also fuse some multiply-adds (lerp, addcmul, add with alpha), which NumPy cannot, so
+those agree with torch to rounding rather than to the bit; addcdiv_ agrees to the bit.
 
 A product of two arrays needs a temporary; each helper makes one and drops it on return. Keeping
 scratch buffers per parameter instead saves little (``python -m benchmarks.optim_step``, recorded
@@ -33,8 +34,8 @@ def add_(a, b, alpha=1):
 def lerp_(start, end, weight):
     """start = start + weight * (end - start), rounded as torch.lerp_ rounds it.
 
-    Once weight >= 0.5 torch computes end - (end - start) * (1 - weight) instead (fewer rounding
-    steps near end); both forms are kept so the result is torch's to the last bit of that formula.
+    Once weight >= 0.5 torch computes end - (end - start) * (1 - weight) instead (exact at
+    weight 1, and smaller rounding errors near end); both forms are kept, as torch has them.
     """
     diff = end - start
     if weight < 0.5:
