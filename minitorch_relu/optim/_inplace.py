@@ -25,6 +25,12 @@ def mul_(a, value):
     return a
 
 
+def div_(a, value):
+    """a = a / value."""
+    a /= value
+    return a
+
+
 def add_(a, b, alpha=1):
     """a = a + alpha * b (b an array or a number), rounded as (b * alpha) then the sum."""
     a += b if alpha == 1 else b * alpha

@@ -7,7 +7,7 @@ of other engines moves eps and does not match torch.
 
 from ..backend import backend_of, is_cupy
 from ._cupy_kernels import fused_adam_update
-from ._inplace import add_, addcdiv_, addcmul_, lerp_, mul_
+from ._inplace import add_, addcdiv_, addcmul_, div_, lerp_, mul_
 from .optimizer import Optimizer, check_range, start_step
 
 
@@ -34,7 +34,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, b
     addcmul_(mul_(exp_avg_sq, beta2), grad, grad, value=1 - beta2)
     if amsgrad:
         exp_avg_sq = xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-    denom = add_(xp.sqrt(exp_avg_sq) / (1 - beta2**step) ** 0.5, eps)
+    denom = add_(div_(xp.sqrt(exp_avg_sq), (1 - beta2**step) ** 0.5), eps)
     addcdiv_(param, exp_avg, denom, value=-lr / (1 - beta1**step))
 
 
