@@ -9,7 +9,7 @@ import pytest
 
 import minitorch_relu as mt
 from minitorch_relu.backend import get_backend
-from minitorch_relu.optim._inplace import add_, addcdiv_, addcmul_, lerp_, mul_
+from minitorch_relu.optim._inplace import add_, addcdiv_, addcmul_, div_, lerp_, mul_
 
 
 def arrays(backend, dtype, n=1000, seed=0):
@@ -27,6 +27,7 @@ def test_each_helper_is_its_formula_in_torchs_order_to_the_bit(backend, dtype):
         return xp.asarray(array.copy())
     expected = {
         "mul_": a * dtype(0.3),
+        "div_": a / dtype(0.3),
         "add_": a + b * dtype(-0.3),
         "lerp_ (weight 0.2)": a + (b - a) * dtype(0.2),
         "lerp_ (weight 0.8)": b - (b - a) * dtype(1 - 0.8),
@@ -37,6 +38,7 @@ def test_each_helper_is_its_formula_in_torchs_order_to_the_bit(backend, dtype):
     }
     results = {
         "mul_": mul_(on(a), 0.3),
+        "div_": div_(on(a), 0.3),
         "add_": add_(on(a), on(b), alpha=-0.3),
         "lerp_ (weight 0.2)": lerp_(on(a), on(b), 0.2),
         "lerp_ (weight 0.8)": lerp_(on(a), on(b), 0.8),
