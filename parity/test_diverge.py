@@ -25,8 +25,8 @@ def mlp_with_a_dead_unit(dtype):
     return t_model, engine, batches
 
 
-def adam_with_eps_inside_the_square_root(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, buf, *, lr, beta1,
-                                         beta2, eps, **_):
+def adam_with_eps_inside_the_square_root(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2,
+                                         eps, **_):
     exp_avg += (1 - beta1) * (grad - exp_avg)
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * grad * grad

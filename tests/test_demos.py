@@ -225,6 +225,61 @@ def test_optimizers_demo_prints_each_path_and_writes_png_and_gifs(tmp_path, caps
         assert_gif(tmp_path / f"optimizers_{name}.gif", frames=3)
 
 
+def test_gif_frames_start_at_step_0_and_keep_one_colour_per_optimizer():
+    """Frame i shows every path up to step frame_steps[i] (0 first, the last step last) and says so in
+    its title; each optimizer keeps its own colour (line, head, legend) in every frame."""
+    pytest.importorskip("matplotlib")
+    assert optimizers.frame_steps(300, 40)[:2] == [0, 8] and optimizers.frame_steps(300, 40)[-1] == 300
+    paths = optimizers.run_all(["saddle"], 12)["saddle"]
+    fig, draw_frame = optimizers.animation("saddle", paths, 4)
+    ax = fig.axes[0]
+    titles, colours = [], []
+    for i in range(4):
+        draw_frame(i)
+        titles.append(ax.get_title())
+        step = int(titles[-1].rsplit(" ", 1)[1])
+        seen = {}
+        for line in ax.lines:
+            if line.get_label() in paths:  # a path: drawn from the start up to this frame's step
+                assert len(line.get_xdata()) == step + 1
+                np.testing.assert_array_equal(line.get_xdata(), paths[line.get_label()][0][: step + 1, 0])
+            elif line.get_label().startswith("_head "):  # a path's head: the point at this frame's step
+                label = line.get_label().removeprefix("_head ")
+                np.testing.assert_array_equal(line.get_xydata(), paths[label][0][step: step + 1])
+                seen[f"head of {label}"] = line.get_color()
+        for handle, text in zip(fig.legends[0].legend_handles, fig.legends[0].get_texts()):
+            seen[text.get_text()] = handle.get_color()
+        colours.append(seen)
+    assert titles == ["saddle, step 0", "saddle, step 4", "saddle, step 8", "saddle, step 12"]
+    assert all(c == colours[0] for c in colours)
+    legend = {label: colours[0][label] for label in paths}
+    assert len(set(legend.values())) == len(legend) == 10  # ten optimizers, ten colours
+    assert legend["Momentum"] != legend["Rprop"]
+    assert legend == {label: optimizers.COLOURS[label] for label in paths}
+    assert all(colours[0][f"head of {label}"] == legend[label] for label in paths)
+
+
+def test_gif_palette_keeps_the_given_colours_in_every_frame():
+    """Two frames with different content, quantized to the shared palette: the given colours come out
+    exactly as they went in, in both."""
+    Image = pytest.importorskip("PIL.Image")
+    from minitorch_relu.demos import _plot
+
+    colours = [optimizers.COLOURS["Momentum"], optimizers.COLOURS["Rprop"]]
+    rgb = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in colours]
+    rng = np.random.default_rng(0)
+    frames = []
+    for seed in range(2):
+        pixels = rng.integers(0, 256, size=(64, 64, 3), dtype=np.uint8)  # far more than 256 colours
+        pixels[:4, :8 * (seed + 1)] = rgb[0]
+        pixels[4:8, :8] = rgb[1]
+        frames.append(Image.fromarray(pixels))
+    palette = _plot.shared_palette(frames, colours)
+    for frame in frames:
+        out = np.asarray(frame.quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB"))
+        assert (out[:4, :8] == rgb[0]).all() and (out[4:8, :8] == rgb[1]).all()
+
+
 def test_escaping_the_saddle():
     """From the ridge (y = 0.001), plain SGD creeps toward the saddle point; adaptive steps escape to a minimum."""
     results = optimizers.run_all(["saddle"], 300)["saddle"]

@@ -61,6 +61,10 @@ OPTIMIZERS = {
     "Rprop": ("Rprop", dict(lr=0.01)),
     "LBFGS": ("LBFGS", dict(lr=1.0, max_iter=1, max_eval=25, history_size=10, line_search_fn="strong_wolfe")),
 }
+# One colour per optimizer, the same in the PNG and in every GIF frame (matplotlib's ten "tab10"
+# colours, one each: no two paths share a colour).
+COLOURS = dict(zip(OPTIMIZERS, ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                                "#7f7f7f", "#bcbd22", "#17becf"]))
 NOT_APPLICABLE = {"SparseAdam": "takes sparse gradients only (embedding rows); a dense 2-D point has none"}
 
 
@@ -143,7 +147,8 @@ def _contours(ax, name):
 
 
 def _draw_paths(ax, paths):
-    return {label: ax.plot(path[:, 0], path[:, 1], lw=1.5, label=label)[0] for label, (path, _) in paths.items()}
+    return {label: ax.plot(path[:, 0], path[:, 1], lw=1.5, label=label, color=COLOURS[label])[0]
+            for label, (path, _) in paths.items()}
 
 
 def plot_png(results, out_dir):
@@ -155,25 +160,41 @@ def plot_png(results, out_dir):
     return _plot.save_png(fig, out_dir, "optimizers_paths.png")
 
 
+def frame_steps(steps, n_frames):
+    """The step each frame shows: the start (step 0) first, the whole path (``steps``) last."""
+    return [round(steps * i / (n_frames - 1)) for i in range(n_frames)]
+
+
+def animation(name, paths, n_frames):
+    """(figure, draw_frame) of one surface's GIF: ``draw_frame(i)`` draws every path up to frame
+    i's step, with a dot at its head, and titles the frame with that step."""
+    fig, axes = _plot.new_figure(width=6.5, height=4.8)
+    ax = axes[0, 0]
+    _contours(ax, name)
+    lines = _draw_paths(ax, paths)
+    # a leading "_" keeps the heads out of the legend
+    heads = {label: ax.plot([], [], "o", color=COLOURS[label], markersize=4, label=f"_head {label}")[0]
+             for label in lines}
+    fig.legend(list(lines.values()), list(lines), loc="outside right upper", fontsize=8)
+    steps = frame_steps(len(next(iter(paths.values()))[0]) - 1, n_frames)
+
+    def draw_frame(i):
+        upto = steps[i]
+        for label, (path, _) in paths.items():
+            lines[label].set_data(path[: upto + 1, 0], path[: upto + 1, 1])
+            heads[label].set_data(path[upto : upto + 1, 0], path[upto : upto + 1, 1])
+        ax.set_title(f"{name}, step {upto}")
+
+    return fig, draw_frame
+
+
 def plot_gifs(results, out_dir, n_frames):
     written = []
     for name, paths in results.items():
-        fig, axes = _plot.new_figure(width=6.5, height=4.8)
-        ax = axes[0, 0]
-        _contours(ax, name)
-        lines = _draw_paths(ax, paths)
-        heads = {label: ax.plot([], [], "o", color=line.get_color(), markersize=4)[0] for label, line in lines.items()}
-        fig.legend(list(lines.values()), list(lines), loc="outside right upper", fontsize=8)
-        steps = len(next(iter(paths.values()))[0]) - 1
-
-        def draw_frame(i):
-            upto = round(steps * (i + 1) / n_frames)  # last frame shows the whole path
-            for label, (path, _) in paths.items():
-                lines[label].set_data(path[: upto + 1, 0], path[: upto + 1, 1])
-                heads[label].set_data(path[upto : upto + 1, 0], path[upto : upto + 1, 1])
-            ax.set_title(f"{name}, step {upto}")
-
-        written.append(_plot.save_gif(fig, out_dir, f"optimizers_{name}.gif", draw_frame, n_frames))
+        fig, draw_frame = animation(name, paths, n_frames)
+        colours = [COLOURS[label] for label in paths]
+        written.append(_plot.save_gif(fig, out_dir, f"optimizers_{name}.gif", draw_frame, n_frames,
+                                      exact_colours=colours))
     return written
 
 

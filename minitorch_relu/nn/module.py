@@ -6,7 +6,7 @@ import numpy as np
 
 from ..backend import get_backend
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Parameter, zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -117,11 +117,7 @@ class Module:
 
     # ----- training state -----------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
-        for param in self.parameters():
-            if set_to_none:
-                param.grad = None
-            elif param.grad is not None:
-                param.grad.data[...] = 0
+        zero_grads(self.parameters(), set_to_none)
 
     def train(self, mode=True):
         for module in self.modules():

@@ -15,3 +15,16 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+def zero_grads(params, set_to_none=True):
+    """Clear the gradients of ``params`` (Module.zero_grad and Optimizer.zero_grad both use this).
+
+    set_to_none=True (torch's default) drops them, so the next backward writes fresh arrays;
+    False keeps each array and writes zeros into it (a row-sparse gradient is left with no rows).
+    """
+    for p in params:
+        if set_to_none:
+            p.grad = None
+        elif p.grad is not None:
+            p.grad.data[...] = 0

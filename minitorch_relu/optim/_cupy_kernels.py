@@ -1,4 +1,4 @@
-"""A fused Adam step for CuPy: one GPU kernel per parameter instead of about fifteen.
+"""A fused Adam step for CuPy: one GPU kernel per parameter instead of about a dozen.
 
 On a GPU every NumPy-style in-place op (``buf *= c``) is one kernel launch of a few microseconds, so
 at small batches the readable ``adam_update`` is bound by launches, not arithmetic. This kernel does
@@ -17,9 +17,10 @@ def _kernel():
 
         # Scalars are declared as T, so they are rounded to the parameter's dtype first, as NumPy
         # rounds a Python float operand to a float32 array's dtype in adam_update.
+        # The arithmetic is adam_update's, line for line, in the order of its in-place helpers.
         _adam_kernel = cupy.ElementwiseKernel(
-            "T grad, T one_minus_beta1, T beta2, T one_minus_beta2, T bias_correction2_sqrt, T eps, "
-            "T neg_step_size, T weight_decay, T decay_factor, int32 maximize, int32 decoupled",
+            "T grad, T one_minus_beta1, T beta1_for_lerp, T beta2, T one_minus_beta2, T bias_correction2_sqrt, "
+            "T eps, T neg_step_size, T weight_decay, T decay_factor, int32 maximize, int32 decoupled",
             "T param, T exp_avg, T exp_avg_sq",
             """
             T g = maximize ? -grad : grad;
@@ -27,10 +28,12 @@ def _kernel():
                 if (decoupled) param = param * decay_factor;
                 else g = g + weight_decay * param;
             }
-            exp_avg = exp_avg + (g - exp_avg) * one_minus_beta1;
-            exp_avg_sq = exp_avg_sq * beta2 + (g * g) * one_minus_beta2;
+            // lerp_; beta1_for_lerp is 1 - (1 - beta1), rounded as torch rounds 1 - weight
+            if (one_minus_beta1 < (T)0.5) exp_avg = exp_avg + (g - exp_avg) * one_minus_beta1;
+            else exp_avg = g - (g - exp_avg) * beta1_for_lerp;
+            exp_avg_sq = exp_avg_sq * beta2 + (one_minus_beta2 * g) * g;                          // addcmul_
             T denom = sqrt(exp_avg_sq) / bias_correction2_sqrt + eps;
-            param = param + (exp_avg / denom) * neg_step_size;
+            param = param + (neg_step_size * exp_avg) / denom;                                   // addcdiv_
             """,
             "minitorch_relu_adam_step",
         )
@@ -42,6 +45,6 @@ def fused_adam_update(param, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta
     """adam_update without amsgrad, as one kernel over CuPy arrays (updated in place)."""
     bias_correction1 = 1 - beta1**step
     bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-    _kernel()(grad, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps, -lr / bias_correction1,
+    _kernel()(grad, 1 - beta1, 1 - (1 - beta1), beta2, 1 - beta2, bias_correction2_sqrt, eps, -lr / bias_correction1,
               weight_decay, 1 - lr * weight_decay, int(maximize), int(decoupled_weight_decay),
               param, exp_avg, exp_avg_sq)

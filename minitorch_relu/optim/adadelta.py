@@ -1,11 +1,12 @@
 """Adadelta: steps scaled by the ratio of running RMS of past updates to that of gradients (torch.optim.Adadelta)."""
 
 from ..backend import backend_of
+from ._inplace import add_, addcmul_, mul_
 from .optimizer import Optimizer, check_range, start_step
 
 
-def adadelta_update(param, grad, square_avg, acc_delta, std, delta, *, lr, rho, eps, weight_decay, maximize):
-    """One Adadelta step for one parameter array, in place (``std`` and ``delta`` are scratch arrays).
+def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize):
+    """One Adadelta step for one parameter array, in place.
 
         g = -grad if maximize else grad
         g = g + weight_decay * param
@@ -15,30 +16,13 @@ def adadelta_update(param, grad, square_avg, acc_delta, std, delta, *, lr, rho, 
         param = param - lr * delta
     """
     xp = backend_of(param).xp
-    if maximize:
-        grad = -grad
+    grad = -grad if maximize else grad
     if weight_decay != 0:
         grad = grad + weight_decay * param
-
-    square_avg *= rho  # torch's addcmul order: ((1 - rho) * g) * g
-    xp.multiply(grad, 1 - rho, out=std)
-    std *= grad
-    square_avg += std
-
-    xp.add(square_avg, eps, out=std)
-    xp.sqrt(std, out=std)
-    xp.add(acc_delta, eps, out=delta)
-    xp.sqrt(delta, out=delta)
-    delta /= std
-    delta *= grad
-
-    acc_delta *= rho
-    xp.multiply(delta, 1 - rho, out=std)  # std is free again: reuse it for (1 - rho) * delta * delta
-    std *= delta
-    acc_delta += std
-
-    delta *= -lr
-    param += delta
+    addcmul_(mul_(square_avg, rho), grad, grad, value=1 - rho)
+    delta = xp.sqrt(acc_delta + eps) / xp.sqrt(square_avg + eps) * grad
+    addcmul_(mul_(acc_delta, rho), delta, delta, value=1 - rho)
+    add_(param, delta, alpha=-lr)
 
 
 class Adadelta(Optimizer):
@@ -60,6 +44,5 @@ class Adadelta(Optimizer):
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "rho", "eps", "weight_decay", "maximize")}
             for p, state in self._params_to_step(group):
-                std, delta = self._work_buffers(p, 2)
-                adadelta_update(p.data, p.grad.data, state["square_avg"], state["acc_delta"], std, delta, **hyper)
+                adadelta_update(p.data, p.grad.data, state["square_avg"], state["acc_delta"], **hyper)
         return loss

@@ -1,11 +1,12 @@
 """Adagrad: each coordinate's step shrinks with the sum of its squared gradients (torch.optim.Adagrad)."""
 
 from ..backend import backend_of
+from ._inplace import add_, addcdiv_, addcmul_
 from .optimizer import Optimizer, check_range, start_step
 
 
-def adagrad_update(param, grad, state_sum, step, std, buf, *, lr, lr_decay, weight_decay, eps, maximize):
-    """One Adagrad step (the ``step``-th) for one parameter array, in place (``std``, ``buf``: scratch).
+def adagrad_update(param, grad, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
+    """One Adagrad step (the ``step``-th) for one parameter array, in place.
 
         g = -grad if maximize else grad
         g = g + weight_decay * param
@@ -14,20 +15,12 @@ def adagrad_update(param, grad, state_sum, step, std, buf, *, lr, lr_decay, weig
         param = param - clr * g / (sqrt(sum) + eps)
     """
     xp = backend_of(param).xp
-    if maximize:
-        grad = -grad
+    grad = -grad if maximize else grad
     if weight_decay != 0:
         grad = grad + weight_decay * param
     clr = lr / (1 + (step - 1) * lr_decay)
-
-    xp.multiply(grad, grad, out=buf)  # sum += g^2
-    state_sum += buf
-
-    xp.sqrt(state_sum, out=std)  # std = sqrt(sum) + eps
-    std += eps
-    xp.multiply(grad, -clr, out=buf)  # (-clr * g) / std, in the order torch's addcdiv rounds it
-    buf /= std
-    param += buf
+    addcmul_(state_sum, grad, grad)
+    addcdiv_(param, grad, add_(xp.sqrt(state_sum), eps), value=-clr)
 
 
 class Adagrad(Optimizer):
@@ -57,6 +50,5 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "lr_decay", "weight_decay", "eps", "maximize")}
             for p, state in self._params_to_step(group):
-                std, buf = self._work_buffers(p, 2)
-                adagrad_update(p.data, p.grad.data, state["sum"], state["step"], std, buf, **hyper)
+                adagrad_update(p.data, p.grad.data, state["sum"], state["step"], **hyper)
         return loss

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..backend import backend_of
 from ..tensor import Tensor
+from ._inplace import add_, mul_
 from .optimizer import Optimizer, check_range, start_step
 
 
@@ -17,7 +18,7 @@ def _float32(x):
     return float(np.float32(x))
 
 
-def asgd_update(param, grad, ax, buf, *, eta, mu, lambd, weight_decay, maximize):
+def asgd_update(param, grad, ax, *, eta, mu, lambd, weight_decay, maximize):
     """One ASGD step for one parameter array, in place.
 
         g = -grad if maximize else grad
@@ -25,18 +26,12 @@ def asgd_update(param, grad, ax, buf, *, eta, mu, lambd, weight_decay, maximize)
         param = param * (1 - lambd * eta) - eta * g
         ax = ax + mu * (param - ax)          (ax = param while mu == 1)
     """
-    xp = backend_of(param).xp
-    if maximize:
-        grad = -grad
+    grad = -grad if maximize else grad
     if weight_decay != 0:
         grad = grad + weight_decay * param
-    param *= 1 - lambd * eta  # decay term
-    xp.multiply(grad, -eta, out=buf)
-    param += buf
+    add_(mul_(param, 1 - lambd * eta), grad, alpha=-eta)
     if mu != 1:
-        xp.subtract(param, ax, out=buf)
-        buf *= mu
-        ax += buf
+        add_(ax, param - ax, alpha=mu)
     else:
         ax[...] = param
 
@@ -63,8 +58,7 @@ class ASGD(Optimizer):
         start_step(self.param_groups, "ASGD")
         for group in self.param_groups:
             for p, state in self._params_to_step(group):
-                (buf,) = self._work_buffers(p, 1)
-                asgd_update(p.data, p.grad.data, state["ax"], buf, eta=state["eta"], mu=state["mu"],
+                asgd_update(p.data, p.grad.data, state["ax"], eta=state["eta"], mu=state["mu"],
                             lambd=group["lambd"], weight_decay=group["weight_decay"], maximize=group["maximize"])
                 state["eta"], state["mu"] = asgd_schedule(state["step"], lr=group["lr"], lambd=group["lambd"],
                                                           alpha=group["alpha"], t0=group["t0"])

@@ -8,7 +8,7 @@ loss and gradient are needed.
 One iteration:
     s_k = x_{k+1} - x_k,  y_k = g_{k+1} - g_k,  rho_k = 1 / (y_k . s_k)   (kept only if y.s > 1e-10;
                                                                             at most history_size pairs)
-    d = -H g by the two-loop recursion, with H_0 = (y.s / y.y) I from the newest pair
+    d = -H g by the two-loop recursion (two_loop_recursion), with H_0 = (y.s / y.y) I from the newest pair
     x = x + t d, where t = lr (first iteration: min(1, 1/|g|_1) * lr), or the t that the strong-Wolfe
     line search finds when line_search_fn="strong_wolfe"
 It stops when max_iter iterations or max_eval closure calls are used, when max|g| <= tolerance_grad,
@@ -16,6 +16,9 @@ or when the step or the change in loss falls below tolerance_change.
 
 The scalar bookkeeping (dot products, step lengths) is done in Python floats, i.e. float64; the
 vectors keep the parameters' dtype and backend.
+
+The state keeps torch's names, so a state_dict means the same in both libraries: ``old_stps`` holds
+the s_k, ``old_dirs`` the y_k, ``ro`` the rho_k and ``al`` the alpha_k of the last recursion.
 """
 
 import math
@@ -27,6 +30,27 @@ from .optimizer import Optimizer, check_grads, check_range
 
 def _as_float(loss):
     return loss.item() if isinstance(loss, Tensor) else float(loss)
+
+
+def two_loop_recursion(g, s, y, rho, H_diag, alpha):
+    """d = -H g for the inverse-Hessian estimate H of the pairs (s[k], y[k], rho[k]), oldest first.
+
+        q = -g
+        for k from newest to oldest:  alpha_k = rho_k s_k . q;   q = q - alpha_k y_k
+        r = H_diag q                                      (H_0 = H_diag I)
+        for k from oldest to newest:  beta = rho_k y_k . r;      r = r + (alpha_k - beta) s_k
+        d = r
+    ``alpha`` is the list the alpha_k are written into (kept in the state, as torch keeps it).
+    """
+    q = -g
+    for k in reversed(range(len(s))):
+        alpha[k] = float(s[k].dot(q)) * rho[k]
+        q += -alpha[k] * y[k]
+    r = q * H_diag
+    for k in range(len(s)):
+        beta = float(y[k].dot(r)) * rho[k]
+        r += (alpha[k] - beta) * s[k]
+    return r
 
 
 def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -148,7 +172,7 @@ def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change
 
 
 class LBFGS(Optimizer):
-    requires_closure = True  # step(closure) re-evaluates the loss along its line search
+    requires_closure = True  # the loss is evaluated again within step(), once per iteration or line-search trial
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None, *, maximize=False):
@@ -234,7 +258,7 @@ class LBFGS(Optimizer):
             return orig_loss
 
         d, t = state.get("d"), state.get("t")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        s, y, rho = state.get("old_stps"), state.get("old_dirs"), state.get("ro")  # torch's names (module doc)
         H_diag = state.get("H_diag")
         prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
 
@@ -246,35 +270,21 @@ class LBFGS(Optimizer):
             # --- direction ---
             if state["n_iter"] == 1:
                 d = -flat_grad
-                old_dirs, old_stps, ro = [], [], []
+                s, y, rho = [], [], []
                 H_diag = 1
             else:
-                y = flat_grad - prev_flat_grad
-                s = d * t
-                ys = float(y.dot(s))
+                y_k = flat_grad - prev_flat_grad
+                s_k = d * t
+                ys = float(y_k.dot(s_k))
                 if ys > 1e-10:  # keep the pair only where the curvature is positive
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0)
-                        old_stps.pop(0)
-                        ro.pop(0)
-                    old_dirs.append(y)
-                    old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    H_diag = ys / float(y.dot(y))  # scale of the initial inverse Hessian
-
-                # two-loop recursion: d = -H g
-                num_old = len(old_dirs)
-                if "al" not in state:
-                    state["al"] = [None] * history_size
-                al = state["al"]
-                q = -flat_grad
-                for i in range(num_old - 1, -1, -1):
-                    al[i] = float(old_stps[i].dot(q)) * ro[i]
-                    q += -al[i] * old_dirs[i]
-                d = r = q * H_diag
-                for i in range(num_old):
-                    be_i = float(old_dirs[i].dot(r)) * ro[i]
-                    r += (al[i] - be_i) * old_stps[i]
+                    if len(s) == history_size:
+                        del s[0], y[0], rho[0]
+                    s.append(s_k)
+                    y.append(y_k)
+                    rho.append(1.0 / ys)
+                    H_diag = ys / float(y_k.dot(y_k))  # scale of the initial inverse Hessian
+                alpha = state.setdefault("al", [None] * history_size)
+                d = two_loop_recursion(flat_grad, s, y, rho, H_diag, alpha)
 
             if prev_flat_grad is None:
                 prev_flat_grad = flat_grad.copy()
@@ -323,6 +333,6 @@ class LBFGS(Optimizer):
             if abs(loss - prev_loss) < tolerance_change:
                 break  # the loss no longer changes
 
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
+        state.update(d=d, t=t, old_dirs=y, old_stps=s, ro=rho, H_diag=H_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..backend import backend_of, get_backend
+from ..nn.parameter import zero_grads
 from ..tensor import Tensor
 
 
@@ -77,12 +78,13 @@ def check_range(name, value, low=0.0, high=None, high_inclusive=False, label=Non
 
 
 class Optimizer:
-    requires_closure = False  # True where step() re-evaluates the loss (LBFGS): the loop then passes a closure
+    # True where step() must be given a closure that recomputes the loss and gradients (L-BFGS
+    # evaluates the loss several times per step); training loops read this instead of the type.
+    requires_closure = False
 
     def __init__(self, params, defaults):
         self.defaults = defaults
         self.state = {}  # Parameter -> dict of its state (what state_dict saves)
-        self._scratch = {}  # Parameter -> work buffers of update functions (see _work_buffers); not saved
         self.param_groups = []
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
@@ -124,19 +126,6 @@ class Optimizer:
             group.setdefault(name, default)
         self.param_groups.append(group)
 
-    def _work_buffers(self, p, count):
-        """``count`` scratch arrays shaped like parameter ``p``, made once and kept.
-
-        Updates write their temporaries into these, so a step allocates nothing; they are not state
-        and are not saved.
-        """
-        bufs = self._scratch.get(p)
-        if bufs is None or bufs[0].shape != p.data.shape or bufs[0].dtype != p.data.dtype \
-                or type(bufs[0]) is not type(p.data):
-            xp = backend_of(p.data).xp
-            bufs = self._scratch[p] = tuple(xp.empty_like(p.data) for _ in range(count))
-        return bufs
-
     def _init_state(self, p, group):
         """The state of parameter ``p`` before its first step (each algorithm that keeps state defines it)."""
         raise NotImplementedError
@@ -154,12 +143,7 @@ class Optimizer:
             yield p, state
 
     def zero_grad(self, set_to_none=True):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none:
-                    p.grad = None
-                elif p.grad is not None:
-                    p.grad.data[...] = 0
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         raise NotImplementedError

@@ -1,28 +1,13 @@
 """RMSprop, with torch.optim.RMSprop's momentum and centered options."""
 
 from ..backend import backend_of
+from ._inplace import add_, addcdiv_, addcmul_, lerp_, mul_
 from .optimizer import Optimizer, check_range, start_step
 
 
-def lerp_(start, end, weight, buf):
-    """start += weight * (end - start) in place, rounded as torch.lerp_ rounds it.
-
-    torch switches to end - (end - start) * (1 - weight) once weight >= 0.5; both forms are kept
-    so a grad_avg matches torch's to the last bit.
-    """
-    xp = backend_of(start).xp
-    xp.subtract(end, start, out=buf)
-    if weight < 0.5:
-        buf *= weight
-        start += buf
-    else:
-        buf *= 1 - weight
-        xp.subtract(end, buf, out=start)
-
-
-def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, avg, buf, *, lr, alpha, eps, weight_decay,
-                   momentum, centered, maximize):
-    """One RMSprop step for one parameter array, in place (``avg``, ``buf``: scratch arrays).
+def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha, eps, weight_decay, momentum,
+                   centered, maximize):
+    """One RMSprop step for one parameter array, in place.
 
         g = -grad if maximize else grad
         g = g + weight_decay * param
@@ -33,36 +18,20 @@ def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, avg, buf,
         otherwise:     param = param - lr * g / avg
     """
     xp = backend_of(param).xp
-    if maximize:
-        grad = -grad
+    grad = -grad if maximize else grad
     if weight_decay != 0:
         grad = grad + weight_decay * param
-
-    square_avg *= alpha  # torch's addcmul order: ((1 - alpha) * g) * g
-    xp.multiply(grad, 1 - alpha, out=avg)
-    avg *= grad
-    square_avg += avg
-
+    addcmul_(mul_(square_avg, alpha), grad, grad, value=1 - alpha)
     if centered:
-        lerp_(grad_avg, grad, 1 - alpha, avg)
-        xp.negative(grad_avg, out=avg)  # v + (-grad_avg) * grad_avg, as torch's addcmul(value=-1)
-        avg *= grad_avg
-        avg += square_avg
-        xp.sqrt(avg, out=avg)
+        lerp_(grad_avg, grad, 1 - alpha)
+        avg = add_(xp.sqrt(square_avg - grad_avg * grad_avg), eps)
     else:
-        xp.sqrt(square_avg, out=avg)
-    avg += eps
-
+        avg = add_(xp.sqrt(square_avg), eps)
     if momentum > 0:
-        momentum_buffer *= momentum
-        xp.divide(grad, avg, out=avg)
-        momentum_buffer += avg
-        xp.multiply(momentum_buffer, -lr, out=avg)
-        param += avg
+        addcdiv_(mul_(momentum_buffer, momentum), grad, avg)
+        add_(param, momentum_buffer, alpha=-lr)
     else:
-        xp.multiply(grad, -lr, out=buf)  # (-lr * g) / avg, in the order torch's addcdiv rounds it
-        buf /= avg
-        param += buf
+        addcdiv_(param, grad, avg, value=-lr)
 
 
 class RMSprop(Optimizer):
@@ -92,7 +61,6 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             hyper = {k: group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")}
             for p, state in self._params_to_step(group):
-                avg, buf = self._work_buffers(p, 2)
                 rmsprop_update(p.data, p.grad.data, state["square_avg"], state.get("grad_avg"),
-                               state.get("momentum_buffer"), avg, buf, **hyper)
+                               state.get("momentum_buffer"), **hyper)
         return loss

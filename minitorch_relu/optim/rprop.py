@@ -4,11 +4,12 @@ Only the gradient's sign is used, never its size (torch.optim.Rprop).
 """
 
 from ..backend import backend_of
+from ._inplace import addcmul_, mul_
 from .optimizer import Optimizer, check_range, start_step
 
 
-def rprop_update(param, grad, prev, step_size, factor, *, etaminus, etaplus, step_size_min, step_size_max, maximize):
-    """One Rprop step for one parameter array, in place (``factor`` is a scratch array).
+def rprop_update(param, grad, prev, step_size, *, etaminus, etaplus, step_size_min, step_size_max, maximize):
+    """One Rprop step for one parameter array, in place.
 
         g = -grad if maximize else grad
         factor = etaplus where g * prev > 0, etaminus where < 0, 1 where = 0
@@ -18,22 +19,15 @@ def rprop_update(param, grad, prev, step_size, factor, *, etaminus, etaplus, ste
         prev = g
     """
     xp = backend_of(param).xp
-    if maximize:
-        grad = -grad
-
-    xp.multiply(grad, prev, out=factor)
-    grew, flipped = factor > 0, factor < 0
-    factor.fill(1.0)
-    factor[grew] = etaplus
-    factor[flipped] = etaminus
-    step_size *= factor
-    xp.clip(step_size, step_size_min, step_size_max, out=step_size)
-
-    prev[...] = grad  # prev holds this step's (masked) gradient from here on
-    prev[flipped] = 0
-    xp.sign(prev, out=factor)
-    factor *= step_size
-    param -= factor
+    grad = -grad if maximize else grad
+    agreement = grad * prev  # > 0: the sign held since the last step, < 0: it flipped
+    factor = xp.ones_like(step_size)
+    factor[agreement > 0] = etaplus
+    factor[agreement < 0] = etaminus
+    xp.clip(mul_(step_size, factor), step_size_min, step_size_max, out=step_size)
+    prev[...] = grad
+    prev[agreement < 0] = 0
+    addcmul_(param, xp.sign(prev), step_size, value=-1)
 
 
 class Rprop(Optimizer):
@@ -55,8 +49,7 @@ class Rprop(Optimizer):
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
             for p, state in self._params_to_step(group):
-                (factor,) = self._work_buffers(p, 1)
-                rprop_update(p.data, p.grad.data, state["prev"], state["step_size"], factor, etaminus=etaminus,
+                rprop_update(p.data, p.grad.data, state["prev"], state["step_size"], etaminus=etaminus,
                              etaplus=etaplus, step_size_min=step_size_min, step_size_max=step_size_max,
                              maximize=group["maximize"])
         return loss

@@ -1,5 +1,6 @@
 """SGD with momentum, dampening, Nesterov and weight decay, in torch.optim.SGD's exact order."""
 
+from ._inplace import add_, mul_
 from .optimizer import Optimizer, check_range, start_step
 
 
@@ -13,16 +14,14 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_
         g = g + momentum * buf if nesterov else buf
         param = param - lr * g
     """
-    if maximize:
-        grad = -grad
+    grad = -grad if maximize else grad
     if weight_decay != 0:
         grad = grad + weight_decay * param
     if momentum != 0:
         if momentum_buffer is None:
             momentum_buffer = grad.copy()
         else:
-            momentum_buffer *= momentum
-            momentum_buffer += (1 - dampening) * grad
+            add_(mul_(momentum_buffer, momentum), grad, alpha=1 - dampening)
         grad = grad + momentum * momentum_buffer if nesterov else momentum_buffer
     param -= lr * grad
     return momentum_buffer

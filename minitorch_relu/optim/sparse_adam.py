@@ -21,37 +21,20 @@ def sparse_adam_update(param, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, bet
         param[r] = param[r] - lr * sqrt(1 - beta2^step) / (1 - beta1^step) * m[r] / (sqrt(v[r]) + eps)
     """
     xp = backend_of(param).xp
-    if maximize:
-        grad = -grad
-    grad = grad.coalesce()
-    rows, values = grad.indices, grad.values
+    grad = (-grad if maximize else grad).coalesce()
+    rows, g = grad.indices, grad.values
     if rows.shape[0] == 0:
         return  # nothing looked up (torch skips the update too; the step count still advances)
 
-    old_exp_avg = exp_avg[rows]
-    exp_avg_update = values - old_exp_avg
-    exp_avg_update *= 1 - beta1
-    exp_avg[rows] += exp_avg_update  # rows are unique after coalesce, so += on the gathered rows is exact
-
-    old_exp_avg_sq = exp_avg_sq[rows]
-    exp_avg_sq_update = values * values
-    exp_avg_sq_update -= old_exp_avg_sq
-    exp_avg_sq_update *= 1 - beta2
-    exp_avg_sq[rows] += exp_avg_sq_update
-
-    # torch rebuilds the new moments from old + update rather than reading them back; same here.
-    numer = exp_avg_update
-    numer += old_exp_avg
-    denom = exp_avg_sq_update
-    denom += old_exp_avg_sq
-    xp.sqrt(denom, out=denom)
-    denom += eps
-
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    step_size = lr * math.sqrt(bias_correction2) / bias_correction1
-    numer /= denom
-    param[rows] += -step_size * numer
+    # The new moments of the rows are computed as old + update, the update added to the moments at
+    # rows r (unique after coalesce, so += on the gathered rows is exact), as torch does.
+    m_old, v_old = exp_avg[rows], exp_avg_sq[rows]
+    m_update = (g - m_old) * (1 - beta1)
+    v_update = (g * g - v_old) * (1 - beta2)
+    exp_avg[rows] += m_update
+    exp_avg_sq[rows] += v_update
+    step_size = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+    param[rows] += -step_size * ((m_old + m_update) / (xp.sqrt(v_old + v_update) + eps))
 
 
 class SparseAdam(Optimizer):
