@@ -2,9 +2,9 @@
 input's gradient, against torch on hypothesis-drawn inputs (one shared helper:
 parity/torch_compare.check_against_torch). Values have both signs and, where an op has a kink, exact
 zeros: at a kink the derivative is a convention, and ours must be torch's. Then what the table does
-not hold: argmax, max(dim)'s named tuple, comparisons, the optimizers' error types, the lesson's
-sigmoid chain. The ops' conventions on hand-picked inputs, and the ops with no gradient:
-parity/test_ops_more_parity.py."""
+not hold: argmax, max(dim)'s named tuple, comparisons, the lesson's sigmoid chain. The ops'
+conventions on hand-picked inputs, and the ops with no gradient: parity/test_ops_more_parity.py; the
+optimizers' errors against torch's: tests/test_optim_errors.py."""
 
 import math
 
@@ -109,40 +109,7 @@ def test_comparisons(backend, name, data):
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
-# ----- error types match torch's ----------------------------------------------------------------
-OPTIMIZER_INVALID = [
-    ("SGD", dict(lr=-0.1)),
-    ("SGD", dict(lr=0.1, momentum=-0.5)),
-    ("SGD", dict(lr=0.1, weight_decay=-1e-4)),
-    ("SGD", dict(lr=0.1, nesterov=True)),
-    ("SGD", dict(lr=0.1, nesterov=True, momentum=0.9, dampening=0.1)),
-    ("Adam", dict(lr=-1e-3)),
-    ("Adam", dict(eps=-1e-8)),
-    ("Adam", dict(betas=(1.0, 0.999))),
-    ("Adam", dict(betas=(-0.1, 0.999))),
-    ("Adam", dict(betas=(0.9, 1.0))),
-    ("Adam", dict(weight_decay=-0.1)),
-    ("SGD", dict(params=[])),
-    ("Adam", dict(params=[])),
-    ("SGD", dict(params=["not a tensor"])),
-]
-
-
-@pytest.mark.parametrize("name, kwargs", OPTIMIZER_INVALID)
-def test_optimizer_errors_have_torch_types(backend, name, kwargs):
-    kwargs = dict(kwargs)
-    params = kwargs.pop("params", None)
-    ours_params = [mt.tensor([1.0], requires_grad=True, backend=backend)] if params is None else params
-    theirs_params = [torch.tensor([1.0], requires_grad=True)] if params is None else params
-    with pytest.raises(Exception) as theirs:
-        getattr(torch.optim, name)(theirs_params, **kwargs)
-    with pytest.raises(Exception) as ours:
-        getattr(mt.optim, name)(ours_params, **kwargs)
-    assert type(ours.value) is type(theirs.value), f"ours: {ours.value!r}; torch: {theirs.value!r}"
-    if str(theirs.value).startswith("Invalid"):  # torch's "Invalid learning rate: -0.1" and the like
-        assert str(ours.value) == str(theirs.value)
-
-
+# ----- the lesson's chain ----------------------------------------------------------------------
 def test_sigmoid_of_the_lesson_chain_matches_torch(backend):
     # the lesson's x=1 -> W1=0.1 -> sigmoid -> W2=0.2 -> sigmoid -> W3=0.3 -> sigmoid, in both engines
     def chain(w1, w2, w3, lib_sigmoid):
