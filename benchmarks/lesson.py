@@ -76,3 +76,28 @@ def run_torch(model, epochs, root):
         print("Learning finished")
         print("Accuracy:", run.accuracy_raw)
     return _parse_output(out, start)
+
+
+def main(argv=None):
+    """Run the lesson's program on one or both sides and print what each printed and how long it took."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.lesson", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="mlp", choices=("softmax", "mlp"))
+    parser.add_argument("--epochs", type=int, default=15, help="default 15, the lesson's")
+    parser.add_argument("--framework", default="both", choices=("engine", "torch", "both"))
+    parser.add_argument("--data-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
+                        help="torchvision's layout: DATA_ROOT/MNIST/raw/ (default ../shared/data)")
+    args = parser.parse_args(argv)
+    sides = {"engine": run_engine, "torch": run_torch}
+    for name in sides if args.framework == "both" else [args.framework]:
+        start = time.perf_counter()
+        result = sides[name](args.model, args.epochs, args.data_root)
+        result["program_seconds"] = time.perf_counter() - start
+        print(name, json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
