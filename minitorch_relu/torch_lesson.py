@@ -201,7 +201,7 @@ def lesson_program(root, model_name="softmax", epochs=15, on_epoch=None, record_
     initial = state(model)
     costs = train(model, batches, epochs, on_epoch=on_epoch)
     # The lesson evaluates on mnist_test.test_data (an old alias of .data): raw 0..255 pixels.
-    return _finish(model, (mnist_test.data, mnist_test.targets), costs, initial,
+    return _finish(model, (mnist_test.data.numpy(), mnist_test.targets.numpy()), costs, initial,
                    batches.orders if record_orders else [])
 
 
