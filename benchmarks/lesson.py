@@ -2,7 +2,8 @@
 
 torch: the lesson's script as it was written (torchvision's MNIST with ToTensor, torch's DataLoader
 with shuffle and drop_last, normal_ weights, Adam lr 0.001, ``avg_cost += cost / total_batch``, and
-the test on raw ``test_data.float()`` pixels, then one random sample).
+the test on raw ``test_data.float()`` pixels): ``lesson_program`` of the one torch reference,
+minitorch_relu/torch_lesson.py, which the parity tests and ``minitorch-relu demo compare`` also run.
 engine: the package's own command, ``minitorch-relu train --raw-test-pixels``, run in this process.
 
 Each returns the per-epoch costs it printed and the test accuracy, so a reader of the benchmark can
@@ -48,6 +49,8 @@ def import_torch():
     import torchvision.datasets  # noqa: F401
     import torchvision.transforms  # noqa: F401
 
+    from minitorch_relu import torch_lesson  # noqa: F401  (the lesson's torch program; imports the package too)
+
 
 def run_engine(model, epochs, root):
     from minitorch_relu import cli
@@ -62,65 +65,39 @@ def run_engine(model, epochs, root):
 
 
 def run_torch(model, epochs, root):
+    from minitorch_relu import torch_lesson
+
+    def print_epoch(epoch, cost):  # the lesson's line, which _TimedOutput times
+        print("Epoch:", "%04d" % epoch, "cost =", "{:.9f}".format(cost))
+
     out, start = _TimedOutput(), time.perf_counter()
     with contextlib.redirect_stdout(out):
-        _torch_lesson(model, epochs, root)
+        run = torch_lesson.lesson_program(root, model, epochs, on_epoch=print_epoch, record_orders=False)
+        print("Learning finished")
+        print("Accuracy:", run.accuracy_raw)
     return _parse_output(out, start)
 
 
-def _torch_lesson(model_name, training_epochs, root):
-    import random
+def main(argv=None):
+    """Run the lesson's program on one or both sides and print what each printed and how long it took."""
+    import argparse
+    import json
+    from pathlib import Path
 
-    import torch
-    import torchvision.datasets as dsets
-    import torchvision.transforms as transforms
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.lesson", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="mlp", choices=("softmax", "mlp"))
+    parser.add_argument("--epochs", type=int, default=15, help="default 15, the lesson's")
+    parser.add_argument("--framework", default="both", choices=("engine", "torch", "both"))
+    parser.add_argument("--data-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
+                        help="torchvision's layout: DATA_ROOT/MNIST/raw/ (default ../shared/data)")
+    args = parser.parse_args(argv)
+    sides = {"engine": run_engine, "torch": run_torch}
+    for name in sides if args.framework == "both" else [args.framework]:
+        start = time.perf_counter()
+        result = sides[name](args.model, args.epochs, args.data_root)
+        result["program_seconds"] = time.perf_counter() - start
+        print(name, json.dumps(result))
 
-    random.seed(777)
-    torch.manual_seed(777)
-    learning_rate, batch_size = 0.001, 100
 
-    mnist_train = dsets.MNIST(root=root, train=True, transform=transforms.ToTensor(), download=False)
-    mnist_test = dsets.MNIST(root=root, train=False, transform=transforms.ToTensor(), download=False)
-    data_loader = torch.utils.data.DataLoader(dataset=mnist_train, batch_size=batch_size, shuffle=True,
-                                              drop_last=True)
-
-    if model_name == "softmax":
-        linear = torch.nn.Linear(784, 10, bias=True)
-        torch.nn.init.normal_(linear.weight)
-        model = linear
-    else:
-        linear1 = torch.nn.Linear(784, 256, bias=True)
-        linear2 = torch.nn.Linear(256, 256, bias=True)
-        linear3 = torch.nn.Linear(256, 10, bias=True)
-        relu = torch.nn.ReLU()
-        for layer in (linear1, linear2, linear3):
-            torch.nn.init.normal_(layer.weight)
-        model = torch.nn.Sequential(linear1, relu, linear2, relu, linear3)
-    criterion = torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-
-    total_batch = len(data_loader)
-    for epoch in range(training_epochs):
-        avg_cost = 0
-        for X, Y in data_loader:
-            X = X.view(-1, 28 * 28)
-            optimizer.zero_grad()
-            hypothesis = model(X)
-            cost = criterion(hypothesis, Y)
-            cost.backward()
-            optimizer.step()
-            avg_cost += cost / total_batch
-        print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
-    print("Learning finished")
-
-    with torch.no_grad():
-        X_test = mnist_test.data.view(-1, 28 * 28).float()  # the lesson's test_data: raw 0..255 pixels
-        Y_test = mnist_test.targets
-        prediction = model(X_test)
-        correct_prediction = torch.argmax(prediction, 1) == Y_test
-        accuracy = correct_prediction.float().mean()
-        print("Accuracy:", accuracy.item())
-        r = random.randint(0, len(mnist_test) - 1)
-        X_single_data = mnist_test.data[r:r + 1].view(-1, 28 * 28).float()
-        print("Label: ", mnist_test.targets[r:r + 1].item())
-        print("Prediction: ", torch.argmax(model(X_single_data), 1).item())
+if __name__ == "__main__":
+    main()

@@ -1,17 +1,14 @@
 """Torch and this engine trained on MNIST from the same start, on the same batches.
 
-Three runners, each returning a Run (per-epoch costs, test accuracies, the initial weights, and the
-sample order of every epoch):
+torch runs the lesson's program from the one torch reference, minitorch_relu/torch_lesson.py (also
+used by benchmarks/lesson.py and ``minitorch-relu demo compare``); each runner returns its Run (per-epoch
+costs, test accuracies, the initial weights, and the sample order of every epoch):
 
-- ``lesson_program``: the lesson's program as written: torchvision's MNIST class with ToTensor,
-  torch's DataLoader (shuffle, drop_last), seeded with random.seed(777); torch.manual_seed(777)
-  before anything else. A recording wrapper around the data set notes which samples each batch
-  took; it draws no random numbers, so the order is the lesson's own.
-- ``torch_fast``: the same program without the per-sample PIL work: batches are cut from one tensor
-  with the index batches of a DataLoader over range(60000). That DataLoader draws exactly the same
-  random numbers from torch's global generator as the lesson's (one base seed and one sampler seed
-  per epoch; nothing else in the loop draws), so the order is the same; the tests check both this
-  and that the costs agree bit for bit.
+- ``lesson_program``: the lesson's program as written (torchvision's MNIST class with ToTensor,
+  torch's DataLoader), noting which samples each batch took (without drawing a random number);
+- ``torch_fast``: the same program on in-memory tensors, with the lesson's random numbers and so its
+  order; the tests check both this and that the costs agree bit for bit;
+- ``torch_replay``: torch from given weights on a reference's orders (torch against itself);
 - ``engine_run``: this engine; in float32 from its own seeded start, which is torch's (its generator
   is torch's); in float64 loaded with torch's initial state_dict, replaying torch's orders.
 
@@ -19,15 +16,16 @@ Costs are accumulated as the lesson does (``avg_cost += cost / total_batch`` in 
 """
 
 import os
-import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 import minitorch_relu as mt
+from minitorch_relu import torch_lesson
 from minitorch_relu.data import DataLoader, ReplaySampler, load_mnist
+from minitorch_relu.torch_lesson import BATCH, LR, SEED, Run  # noqa: F401  (the harness's names)
 from minitorch_relu.training import build_model, evaluate, train
 from diverge import torch_optimizer_state
 
@@ -50,10 +48,9 @@ try:  # the same for NumPy's BLAS (threadpoolctl comes with the test extra; with
 except ImportError:
     pass
 
-SEED = 777
-BATCH = 100
-LR = 0.001
 REPO = Path(__file__).resolve().parent.parent
+lesson_seed = torch_lesson.seed  # random.seed(777) and torch.manual_seed(777)
+torch_model = torch_lesson.build_model  # the lesson's model in torch (seed first)
 
 
 def data_root():
@@ -68,18 +65,6 @@ def data_available(root=None):
 
 
 @dataclass
-class Run:
-    costs: list
-    accuracy_raw: float  # the lesson's evaluation: raw 0..255 test pixels
-    accuracy_scaled: float  # test pixels scaled to [0, 1] like the training pixels
-    initial_state: dict = field(default_factory=dict)  # name -> numpy array
-    orders: list = field(default_factory=list)  # one int64 array of sample indices per epoch
-    final_state: dict = field(default_factory=dict)
-    # (model state_dict, optimizer state) at the start of each epoch, when asked for (torch_fast)
-    epoch_starts: list = field(default_factory=list)
-
-
-@dataclass
 class Arrays:
     """MNIST as read by this engine's reader: uint8 images (N, 28, 28), int64 labels."""
 
@@ -87,6 +72,14 @@ class Arrays:
     train_labels: np.ndarray
     test_images: np.ndarray
     test_labels: np.ndarray
+
+    @property
+    def train(self):
+        return self.train_images, self.train_labels
+
+    @property
+    def test(self):
+        return self.test_images, self.test_labels
 
 
 def load_arrays(root=None):
@@ -96,158 +89,28 @@ def load_arrays(root=None):
     return Arrays(train_images, train_labels, test_images, test_labels)
 
 
-def _torch_dtype(dtype):
-    return {"float32": torch.float32, "float64": torch.float64}[np.dtype(dtype).name]
-
-
-def lesson_seed():
-    random.seed(SEED)
-    torch.manual_seed(SEED)
-
-
-def torch_model(name):
-    """The lesson's model, built as the lesson builds it (caller seeds first). Always float32, as in torch."""
-    if name == "softmax":
-        linear = torch.nn.Linear(784, 10, bias=True)
-        torch.nn.init.normal_(linear.weight)
-        return linear
-    linear1 = torch.nn.Linear(784, 256, bias=True)
-    linear2 = torch.nn.Linear(256, 256, bias=True)
-    linear3 = torch.nn.Linear(256, 10, bias=True)
-    relu = torch.nn.ReLU()
-    for layer in (linear1, linear2, linear3):
-        torch.nn.init.normal_(layer.weight)
-    return torch.nn.Sequential(linear1, relu, linear2, relu, linear3)
-
-
-def _state(model):
-    return {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
-
-
-def _torch_accuracy(model, test_images, test_labels, dtype, raw):
-    """The lesson's evaluation: float test pixels (raw, or scaled to [0, 1]), argmax, mean in dtype."""
-    x = torch.from_numpy(np.array(test_images)).view(-1, 28 * 28).to(dtype)
-    if not raw:
-        x = x / 255
-    with torch.no_grad():
-        correct = torch.argmax(model(x), 1) == torch.from_numpy(np.asarray(test_labels))
-        return correct.to(dtype).mean().item()
-
-
-class _Recording(torch.utils.data.Dataset):
-    """Passes samples through unchanged and notes each index asked for (draws no random numbers)."""
-
-    def __init__(self, base):
-        self.base, self.seen = base, []
-
-    def __len__(self):
-        return len(self.base)
-
-    def __getitem__(self, index):
-        self.seen.append(index)
-        return self.base[index]
-
-
 def lesson_program(root=None, epochs=15, model_name="softmax"):
     """The lesson's program, literally: torchvision MNIST + ToTensor + torch DataLoader."""
-    import torchvision.datasets as dsets
-    import torchvision.transforms as transforms
-
-    root = str(root or data_root())
-    lesson_seed()
-    mnist_train = dsets.MNIST(root=root, train=True, transform=transforms.ToTensor(), download=False)
-    mnist_test = dsets.MNIST(root=root, train=False, transform=transforms.ToTensor(), download=False)
-    recording = _Recording(mnist_train)
-    data_loader = torch.utils.data.DataLoader(dataset=recording, batch_size=BATCH, shuffle=True, drop_last=True)
-    model = torch_model(model_name)
-    initial = _state(model)
-    criterion = torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    total_batch = len(data_loader)
-    costs, orders = [], []
-    for _ in range(epochs):
-        avg_cost = 0
-        recording.seen = []
-        for X, Y in data_loader:
-            X = X.view(-1, 28 * 28)
-            optimizer.zero_grad()
-            hypothesis = model(X)
-            cost = criterion(hypothesis, Y)
-            cost.backward()
-            optimizer.step()
-            avg_cost += cost / total_batch
-        costs.append(avg_cost.item())
-        orders.append(np.asarray(recording.seen, dtype=np.int64))
-    # The lesson evaluates on mnist_test.test_data (an old alias of .data): raw 0..255 pixels.
-    raw = _torch_accuracy(model, mnist_test.data.numpy(), mnist_test.targets.numpy(), torch.float32, raw=True)
-    scaled = _torch_accuracy(model, mnist_test.data.numpy(), mnist_test.targets.numpy(), torch.float32, raw=False)
-    return Run(costs, raw, scaled, initial, orders, _state(model))
+    return torch_lesson.lesson_program(root or data_root(), model_name, epochs)
 
 
 def torch_fast(arrays, model_name="softmax", epochs=15, dtype="float32", keep_epoch_starts=False):
-    """The lesson's program on in-memory tensors, with the lesson's random numbers (see module doc).
+    """The lesson's program on in-memory tensors, with the lesson's random numbers.
 
-    With ``keep_epoch_starts`` the Run also holds the weights and Adam's state at every epoch's start
-    (for engine_from_each_epoch)."""
-    tdtype = _torch_dtype(dtype)
-    lesson_seed()
-    model = torch_model(model_name).to(tdtype)
-    initial = _state(model)
-    n = len(arrays.train_labels)
-    index_loader = torch.utils.data.DataLoader(torch.arange(n), batch_size=BATCH, shuffle=True, drop_last=True)
-    # ToTensor's scaling, done once: uint8 -> float, divided by 255 in that dtype.
-    x_all = torch.from_numpy(arrays.train_images.reshape(n, -1).copy()).to(tdtype) / 255
-    y_all = torch.from_numpy(np.array(arrays.train_labels))
-    criterion = torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    total_batch = len(index_loader)
-    costs, orders, starts = [], [], []
-    for _ in range(epochs):
-        if keep_epoch_starts:
-            starts.append((_state(model), torch_optimizer_state(optimizer)))
-        avg_cost = 0
-        taken = []
-        for idx in index_loader:
-            taken.append(idx)
-            optimizer.zero_grad()
-            cost = criterion(model(x_all[idx]), y_all[idx])
-            cost.backward()
-            optimizer.step()
-            avg_cost += cost / total_batch
-        costs.append(avg_cost.item())
-        orders.append(torch.cat(taken).numpy().astype(np.int64))
-    raw = _torch_accuracy(model, arrays.test_images, arrays.test_labels, tdtype, raw=True)
-    scaled = _torch_accuracy(model, arrays.test_images, arrays.test_labels, tdtype, raw=False)
-    return Run(costs, raw, scaled, initial, orders, _state(model), starts)
+    With ``keep_epoch_starts`` the Run also holds the weights and Adam's state (as this engine loads
+    it) at every epoch's start (for engine_from_each_epoch)."""
+    def start_of_epoch(model, optimizer):
+        return torch_lesson.state(model), torch_optimizer_state(optimizer)
+
+    return torch_lesson.in_memory(arrays.train, arrays.test, model_name, epochs, dtype,
+                                  on_epoch_start=start_of_epoch if keep_epoch_starts else None)
 
 
 def torch_replay(arrays, reference, model_name="mlp", epochs=15, dtype="float32", initial_state=None):
     """Torch from ``initial_state`` (default: ``reference``'s) on ``reference``'s orders: torch against
     itself, to measure how far a tiny change of the start carries (the MLP's chaos)."""
-    tdtype = _torch_dtype(dtype)
-    model = torch_model(model_name).to(tdtype)
     state = initial_state if initial_state is not None else reference.initial_state
-    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
-    n = len(arrays.train_labels)
-    x_all = torch.from_numpy(arrays.train_images.reshape(n, -1).copy()).to(tdtype) / 255
-    y_all = torch.from_numpy(np.array(arrays.train_labels))
-    criterion = torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    costs = []
-    for order in reference.orders[:epochs]:
-        batches = len(order) // BATCH
-        avg_cost = 0
-        for b in range(batches):
-            idx = torch.from_numpy(order[b * BATCH:(b + 1) * BATCH])
-            optimizer.zero_grad()
-            cost = criterion(model(x_all[idx]), y_all[idx])
-            cost.backward()
-            optimizer.step()
-            avg_cost += cost / batches
-        costs.append(avg_cost.item())
-    raw = _torch_accuracy(model, arrays.test_images, arrays.test_labels, tdtype, raw=True)
-    scaled = _torch_accuracy(model, arrays.test_images, arrays.test_labels, tdtype, raw=False)
-    return Run(costs, raw, scaled, state, reference.orders[:epochs], _state(model))
+    return torch_lesson.replay(arrays.train, arrays.test, state, reference.orders[:epochs], model_name, dtype)
 
 
 def one_ulp_up(state, name="0.weight", column=14 * 28 + 14):

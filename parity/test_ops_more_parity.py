@@ -1,7 +1,6 @@
-"""The ops of issue 13 part 2 against torch, forward and every input's gradient, from the one table
-in tests/ops_more_table.py (shared with the gradcheck tests); then the ops with no gradient
-(argmin, any, all, one_hot, the creation functions) and torch's conventions at kinks, ties and
-bounds, pinned on hand-picked inputs.
+"""Torch's conventions at kinks, ties and bounds, pinned on hand-picked inputs, and the ops with no
+gradient (argmin, any, all, one_hot, the creation functions). Every op's forward and gradients on
+drawn inputs: parity/test_ops_parity.py, from the one op table (tests/op_table.py).
 
 Tolerances as in parity/test_ops_parity.py (float64 1e-12, float32 1e-5: the ledger's "ops" bounds),
 except for the creation functions, where each bound is stated next to its test with the spread measured.
@@ -15,7 +14,6 @@ from hypothesis import strategies as st
 
 import minitorch_relu as mt
 from parity.torch_compare import check_against_torch
-from tests.ops_more_table import OPS
 from tests.strategies import arrays, dims_for, shapes
 
 
@@ -30,19 +28,6 @@ FEW = settings(max_examples=12)
 # logits): NumPy warns where torch is silent; the values themselves are what the tests compare.
 pytestmark = [pytest.mark.usefixtures("one_torch_thread"),
               pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")]
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", sorted(OPS))
-@FEW
-@given(data=st.data())
-def test_forward_and_gradients_match_torch(backend, dtype, name, data):
-    op = OPS[name]
-    if op.host_only and backend != "numpy":
-        pytest.skip(op.host_only)
-    case = op.draw(data)
-    compare(lambda *ts: op.fn(mt, *ts, **case.params), lambda *ts: op.fn(torch, *ts, **case.params), case.arrays,
-            dtype, backend)
 
 
 # ----- conventions at the points where a derivative is a choice --------------------------------

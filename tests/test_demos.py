@@ -304,22 +304,23 @@ def test_compare_softmax_first_epoch_is_the_lessons_cost(tmp_path, capsys):
 
 @needs_mnist
 def test_compare_mlp_tracks_torch_on_a_subset():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
+    from minitorch_relu import torch_lesson
     from minitorch_relu.data import MNIST
 
     train, test = MNIST(DATA, train=True), MNIST(DATA, train=False)
     images, labels = train.images[:1000], train.labels[:1000]
-    reference = compare.run_torch(torch, "mlp", images, labels, test.images[:500], test.labels[:500], 1, 777)
+    reference = compare.run_torch(torch_lesson, "mlp", images, labels, test.images[:500], test.labels[:500], 1, 777)
     engine = compare.run_engine("mlp", images, labels, test.images[:500], test.labels[:500], 1, 777, reference)
     # Weights of std 1 give logits in the hundreds; over 10 steps float32 rounding differs by ~1e-6.
-    assert engine["costs"][0] == pytest.approx(reference["costs"][0], rel=1e-4)
-    assert engine["costs"][0] > 100  # the lesson's MLP starts in the hundreds (128.86 on all the data)
-    assert engine["accuracy_raw"] == pytest.approx(reference["accuracy_raw"], abs=0.01)
+    assert engine.costs[0] == pytest.approx(reference.costs[0], rel=1e-4)
+    assert engine.costs[0] > 100  # the lesson's MLP starts in the hundreds (128.86 on all the data)
+    assert engine.accuracy_raw == pytest.approx(reference.accuracy_raw, abs=0.01)
 
 
 @needs_mnist
 def test_compare_without_torch_says_so(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(compare, "import_torch", lambda: None)
+    monkeypatch.setattr(compare, "import_torch_lesson", lambda: None)
     assert main(["compare", "--models", "softmax", "--epochs", "2", "--subset", "500", "--data-dir", str(DATA),
                  "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -142,7 +142,7 @@ def test_optimizer_with_a_non_tensor(backend, make):
         make(zeros((2,), backend), lr=0.1)  # a bare tensor, not a list
 
 
-# The same cases are checked against torch's exception types in parity/test_ops_parity.py.
+# The same cases are checked against torch's exceptions (type and message) in tests/test_optim_errors.py.
 SGD_INVALID = [
     (dict(lr=-0.1), "Invalid learning rate: -0.1"),
     (dict(lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),

@@ -1,5 +1,6 @@
 """The ops of issue 13 part 2 on known numbers, dtype rules and bad input (NumPy only; torch parity
-is in parity/test_ops_more_parity.py, finite differences in tests/test_ops_more_gradcheck.py)."""
+is in parity/test_ops_parity.py and parity/test_ops_more_parity.py, finite differences in
+tests/test_ops_gradcheck.py, both from the op table tests/op_table.py)."""
 
 import math
 

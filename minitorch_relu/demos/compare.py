@@ -8,14 +8,16 @@ shuffle, drop_last, CrossEntropyLoss, 15 epochs, the cost of an epoch accumulate
 ``avg_cost += cost / total_batch``, and the test accuracy measured on raw 0..255 pixels (the lesson's
 quirk; the accuracy on pixels scaled like the training data is printed beside it).
 
-When torch is installed, torch runs the lesson's program exactly (torch.manual_seed, then the model,
-then a shuffling DataLoader), and this engine starts from torch's initial weights and replays torch's
-batch order, so the two curves differ only by the arithmetic. Without torch, the engine runs alone
-from the same seed; its generator is torch's (minitorch_relu/random.py), so it starts from the same
-weights and shuffles the same way. The full run takes a few minutes; --epochs and --subset make it short.
+When torch is installed, torch runs the lesson's program (minitorch_relu/torch_lesson.py, the one
+torch reference, which the parity tests and benchmarks run too), and this engine starts from torch's
+initial weights and replays torch's batch order, so the two curves differ only by the arithmetic.
+Without torch, the engine runs alone from the same seed; its generator is torch's
+(minitorch_relu/random.py), so it starts from the same weights and shuffles the same way. The full
+run takes a few minutes; --epochs and --subset make it short.
 """
 
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,73 +48,43 @@ def add_arguments(parser):
     parser.add_argument("--no-torch", action="store_true", help="run this engine only, even if torch is installed")
 
 
-def import_torch():
-    """torch, or None when it is not installed (the package never needs it)."""
+def import_torch_lesson():
+    """minitorch_relu.torch_lesson, or None when torch is not installed (the package never needs it).
+    Imported here, when the demo runs, so that importing the package never imports torch."""
     try:
-        import torch
+        from minitorch_relu import torch_lesson
     except ImportError:
         return None
-    return torch
+    return torch_lesson
 
 
-# ----- torch: the lesson's program as written ---------------------------------------------------------
-def torch_lesson_model(torch, name):
-    if name == "softmax":
-        linear = torch.nn.Linear(784, 10, bias=True)
-        torch.nn.init.normal_(linear.weight)
-        return linear
-    linears = [torch.nn.Linear(784, 256), torch.nn.Linear(256, 256), torch.nn.Linear(256, 10)]
-    for linear in linears:
-        torch.nn.init.normal_(linear.weight)
-    relu = torch.nn.ReLU()
-    return torch.nn.Sequential(linears[0], relu, linears[1], relu, linears[2])
-
-
-def run_torch(torch, name, train_images, train_labels, test_images, test_labels, epochs, seed):
-    """The lesson's loop in torch, on one thread (its matrices are small; on a busy machine extra
-    threads only spin). Returns costs, accuracies, the initial weights and each epoch's order."""
+# ----- torch: the lesson's program ------------------------------------------------------------------------
+def run_torch(torch_lesson, name, train_images, train_labels, test_images, test_labels, epochs, seed):
+    """The lesson's program in torch, on one thread (its matrices are small; on a busy machine extra
+    threads only spin). Returns a torch_lesson.Run: costs, accuracies, initial weights, each epoch's order."""
+    torch = torch_lesson.torch
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _torch_loop(torch, name, train_images, train_labels, test_images, test_labels, epochs, seed)
+        return torch_lesson.in_memory((train_images, train_labels), (test_images, test_labels), name, epochs,
+                                      seed_value=seed, on_epoch=lambda e, c: progress(name, "torch", e, c))
     finally:
         torch.set_num_threads(threads)
 
 
-def _torch_loop(torch, name, train_images, train_labels, test_images, test_labels, epochs, seed):
-    torch.manual_seed(seed)
-    model = torch_lesson_model(torch, name)
-    initial = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
-    x_all = torch.tensor(train_images.reshape(len(train_images), -1)).float() / 255  # ToTensor's scaling
-    y_all = torch.tensor(train_labels)
-    # A DataLoader over the indices draws the same random numbers as the lesson's over the images.
-    order_loader = torch.utils.data.DataLoader(range(len(train_labels)), batch_size=BATCH, shuffle=True, drop_last=True)
-    criterion = torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    costs, orders = [], []
-    for _ in range(epochs):
-        avg_cost, order = 0, []
-        for index in order_loader:
-            optimizer.zero_grad()
-            cost = criterion(model(x_all[index]), y_all[index])
-            cost.backward()
-            optimizer.step()
-            avg_cost += cost.detach() / len(order_loader)  # the lesson's sum, kept out of the graph
-            order.append(index.numpy())
-        costs.append(float(avg_cost))
-        orders.append(np.concatenate(order))
-        progress(name, "torch", len(costs), costs[-1])
-    with torch.no_grad():
-        x_test = torch.tensor(test_images.reshape(len(test_images), -1))
-        y_test = torch.tensor(test_labels)
-        raw = (model(x_test.float()).argmax(1) == y_test).float().mean().item()
-        scaled = (model(x_test.float() / 255).argmax(1) == y_test).float().mean().item()
-    return {"costs": costs, "accuracy_raw": raw, "accuracy_scaled": scaled, "initial": initial, "orders": orders}
-
-
 # ----- this engine ----------------------------------------------------------------------------------------
+@dataclass
+class EngineRun:
+    """What the demo shows of a run (torch's runs are torch_lesson.Run, with the same fields)."""
+
+    costs: list
+    accuracy_raw: float
+    accuracy_scaled: float
+
+
 def run_engine(name, train_images, train_labels, test_images, test_labels, epochs, seed, start=None):
-    """The same loop on this engine, through minitorch_relu.training. ``start``: torch's weights and orders."""
+    """The same loop on this engine, through minitorch_relu.training. ``start``: torch's Run, whose initial
+    weights and orders the engine replays."""
     import minitorch_relu as mt
     from minitorch_relu.data import DataLoader, ReplaySampler
     from minitorch_relu.training import build_model, evaluate, train
@@ -120,18 +92,15 @@ def run_engine(name, train_images, train_labels, test_images, test_labels, epoch
     mt.manual_seed(seed)
     model = build_model(name)
     if start is not None:
-        model.load_state_dict(start["initial"])
+        model.load_state_dict(start.initial_state)
         loader = DataLoader((train_images, train_labels), batch_size=BATCH, drop_last=True,
-                            sampler=ReplaySampler(start["orders"]))
+                            sampler=ReplaySampler(start.orders))
     else:
         loader = DataLoader((train_images, train_labels), batch_size=BATCH, shuffle=True, drop_last=True)
     optimizer = mt.optim.Adam(model.parameters(), lr=LR)
     costs = train(model, loader, optimizer, epochs, on_epoch=lambda e, c: progress(name, "engine", e, c))
-    return {
-        "costs": costs,
-        "accuracy_raw": evaluate(model, test_images, test_labels, raw_pixels=True),
-        "accuracy_scaled": evaluate(model, test_images, test_labels),
-    }
+    return EngineRun(costs, evaluate(model, test_images, test_labels, raw_pixels=True),
+                     evaluate(model, test_images, test_labels))
 
 
 # ----- the demo -------------------------------------------------------------------------------------------
@@ -140,12 +109,12 @@ def print_results(results, epochs):
     header = "epoch " + "".join(f"{n + ' ' + who:>22}" for n in names for who in results[n])
     print(header)
     for e in range(epochs):
-        row = f"{e + 1:>5} " + "".join(f"{results[n][who]['costs'][e]:>22.6f}" for n in names for who in results[n])
+        row = f"{e + 1:>5} " + "".join(f"{results[n][who].costs[e]:>22.6f}" for n in names for who in results[n])
         print(row)
     for n in names:
         for who, res in results[n].items():
-            print(f"{n} {who}: test accuracy {res['accuracy_raw']:.4f} on raw 0..255 pixels (the lesson's way), "
-                  f"{res['accuracy_scaled']:.4f} on pixels scaled to [0, 1]")
+            print(f"{n} {who}: test accuracy {res.accuracy_raw:.4f} on raw 0..255 pixels (the lesson's way), "
+                  f"{res.accuracy_scaled:.4f} on pixels scaled to [0, 1]")
         lesson = LESSON[n]
         print(f"{n} in the lesson (15 epochs, all 60000 images): cost {lesson['first']} -> {lesson['last']}, "
               f"accuracy {lesson['accuracy']}")
@@ -159,9 +128,9 @@ def plot_results(results, out_dir):
     ax = axes[0, 0]
     for name, runs in results.items():
         for who, res in runs.items():
-            epochs = np.arange(1, len(res["costs"]) + 1)
+            epochs = np.arange(1, len(res.costs) + 1)
             style = dict(marker="o", ls="-") if who == "engine" else dict(marker="x", ls="--")
-            ax.semilogy(epochs, res["costs"], label=f"{name}, {who}", **style)
+            ax.semilogy(epochs, res.costs, label=f"{name}, {who}", **style)
     ax.set_xlabel("epoch")
     ax.set_ylabel("average cost (cross-entropy), log scale")
     ax.set_title("the lesson's MNIST programs: minitorch_relu against torch")
@@ -185,15 +154,15 @@ def run(args):
         images, labels = images[: args.subset], labels[: args.subset]
     print(f"training on {len(labels)} images, {args.epochs} epoch(s), batch {BATCH}, Adam lr {LR}, seed {args.seed}")
 
-    torch = None if args.no_torch else import_torch()
-    if torch is None and not args.no_torch:
+    torch_lesson = None if args.no_torch else import_torch_lesson()
+    if torch_lesson is None and not args.no_torch:
         print("torch is not installed: showing this engine alone (pip install torch to compare)")
     results = {}
     for name in names:
         results[name] = {}
         start = None
-        if torch is not None:
-            start = run_torch(torch, name, images, labels, test_set.images, test_set.labels, args.epochs, args.seed)
+        if torch_lesson is not None:
+            start = run_torch(torch_lesson, name, images, labels, test_set.images, test_set.labels, args.epochs, args.seed)
         results[name]["engine"] = run_engine(name, images, labels, test_set.images, test_set.labels, args.epochs,
                                              args.seed, start)
         if start is not None:

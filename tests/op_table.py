@@ -1,5 +1,5 @@
-"""The one table of the ops added in issue 13 part 2, shared by their gradcheck tests
-(tests/test_ops_more_gradcheck.py) and their torch parity tests (parity/test_ops_more_parity.py).
+"""The one table of the differentiable ops, shared by the gradcheck tests (tests/test_ops_gradcheck.py)
+and the torch parity tests (parity/test_ops_parity.py): a new op gets one entry here, and both test it.
 
 Each entry is an ``Op``: a function ``fn(lib, *tensors, **params)`` written once for both engines
 (``lib`` is ``minitorch_relu`` or ``torch``: the same names, ``lib.cat``, ``lib.nn.functional.gelu``,
@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import strategies as st
 
-from tests.strategies import arrays, broadcastable_shapes, dims_for, floats, positive_floats, shapes, spaced_arrays
+from tests.strategies import (
+    arrays,
+    broadcastable_shapes,
+    dims_for,
+    floats,
+    matmul_shapes,
+    positive_floats,
+    shapes,
+    spaced_arrays,
+)
 
 
 @dataclass
@@ -61,6 +70,16 @@ def one(values=None, shape=None, **params):
         return Case([data.draw(arrays(shape or data.draw(shapes()), values))], dict(params))
 
     return draw
+
+
+def fixed(draw, **params):
+    """``draw`` with some parameters set (one table entry per reduction, say)."""
+
+    def fixed_draw(data):
+        case = draw(data)
+        return Case(case.arrays, {**case.params, **params})
+
+    return fixed_draw
 
 
 # values ---------------------------------------------------------------------------------------
@@ -142,6 +161,60 @@ def _stack(data):
 op("stack", _stack)(lambda lib, *pieces, dim: lib.stack(pieces, dim=dim))
 
 
+def _reshaped(data):
+    x = data.draw(arrays(data.draw(shapes(min_dims=1))))
+    n = x.ndim
+    return Case([x], dict(perm=tuple(data.draw(st.permutations(range(n)))),
+                          dims=(data.draw(st.integers(-n, n - 1)), data.draw(st.integers(-n, n - 1)))))
+
+
+def _dims_reversed(lib, x):
+    """``x.T``; torch deprecates .T beyond 2-D, so there it reverses the dims with permute."""
+    if lib.__name__ == "torch" and x.ndim != 2:
+        return x.permute(*reversed(range(x.ndim)))
+    return x.T
+
+
+op("reshape(-1)", _reshaped)(lambda lib, x, perm, dims: x.reshape(-1))
+op("reshape reversed", _reshaped)(lambda lib, x, perm, dims: x.reshape(*x.shape[::-1]))
+op("view(n, -1)", _reshaped)(lambda lib, x, perm, dims: x.view(x.shape[0], -1))
+op(".T", _reshaped)(lambda lib, x, perm, dims: _dims_reversed(lib, x))
+op("transpose", _reshaped)(lambda lib, x, perm, dims: x.transpose(*dims))
+op("permute", _reshaped)(lambda lib, x, perm, dims: x.permute(*perm))
+
+
+# ----- indexing --------------------------------------------------------------------------------
+def _cube(index=None, values=None):
+    """A (2-3, 2-3, 2-3) input and, with ``index``, int64 index arrays for its dims ``index``
+    (one shared length, repeats allowed)."""
+
+    def draw(data):
+        x = data.draw(arrays(data.draw(shapes(min_dims=3, max_dims=3, min_side=2, max_side=3)), values))
+        length = data.draw(st.integers(1, 4))
+        picks = [np.array(data.draw(st.lists(st.integers(0, x.shape[d] - 1), min_size=length, max_size=length)),
+                          dtype=np.int64) for d in index or ()]
+        return Case([x, *picks])
+
+    return draw
+
+
+def _masked(values=None):
+    def draw(data):
+        return Case([data.draw(arrays(data.draw(shapes(min_dims=1)), values))])
+
+    return draw
+
+
+AWAY_FROM_THE_MASK = floats(margin=0.1)  # for gradcheck: a step must not move a value across x > 0
+op("x[1]", _cube(), _cube(values=AWAY_FROM_THE_MASK))(lambda lib, x: x[1])
+op("x[-1, 0]", _cube(), _cube(values=AWAY_FROM_THE_MASK))(lambda lib, x: x[-1, 0])
+op("x[:, 1:, ::2]", _cube(), _cube(values=AWAY_FROM_THE_MASK))(lambda lib, x: x[:, 1:, ::2])
+op("x[..., None, 0]", _cube(), _cube(values=AWAY_FROM_THE_MASK))(lambda lib, x: x[..., None, 0])
+op("x[indices] repeated", _cube(index=[0]), _cube(index=[0], values=AWAY_FROM_THE_MASK))(lambda lib, x, i: x[i])
+op("x[i, :, j]", _cube(index=[0, 2]), _cube(index=[0, 2], values=AWAY_FROM_THE_MASK))(lambda lib, x, i, j: x[i, :, j])
+op("x[x > 0]", _masked(), _masked(AWAY_FROM_THE_MASK))(lambda lib, x: x[x > 0])
+
+
 # ----- elementwise -----------------------------------------------------------------------------
 op("abs", one(), one(AWAY_FROM_ZERO))(lambda lib, x: x.abs())
 op("lib.abs", one(), one(AWAY_FROM_ZERO))(lambda lib, x: lib.abs(x))
@@ -202,6 +275,36 @@ op("mul", _two_broadcast())(lambda lib, a, b: a.mul(b))
 op("div", _two_broadcast(None, floats(margin=0.25)))(lambda lib, a, b: a.div(b))
 op("neg", one())(lambda lib, x: x.neg())
 
+# the operators, with broadcasting; a divisor stays away from 0 (0.25 for parity, 0.5 for gradcheck)
+op("a + b", _two_broadcast())(lambda lib, a, b: a + b)
+op("a - b", _two_broadcast())(lambda lib, a, b: a - b)
+op("a * b", _two_broadcast())(lambda lib, a, b: a * b)
+op("a / b", _two_broadcast(None, floats(margin=0.25)), _two_broadcast(None, floats(margin=0.5)))(lambda lib, a, b: a / b)
+
+# with a Python number, on either side; values away from 0 (the divisions and negative powers)
+NUMBER_OPS = {
+    "x + 2": lambda x: x + 2.0, "x + 2.5": lambda x: x + 2.5, "2 - x": lambda x: 2.0 - x, "3 - x": lambda x: 3 - x,
+    "x * -1.5": lambda x: x * -1.5, "x * 0.1": lambda x: x * 0.1, "3 / x": lambda x: 3 / x, "2 / x": lambda x: 2 / x,
+    "x / 4": lambda x: x / 4, "x / 7": lambda x: x / 7, "-x": lambda x: -x,
+    "x ** 0": lambda x: x**0, "x ** 1": lambda x: x**1, "x ** 2": lambda x: x**2, "x ** 3": lambda x: x**3,
+    "x ** -1": lambda x: x**-1,
+}
+for _name, _fn in NUMBER_OPS.items():
+    op(_name, one(floats(margin=0.25)), one(floats(margin=0.5)))(lambda lib, x, fn=_fn: fn(x))
+# fractional powers need x > 0
+for _exponent in (0.5, 1.5, -0.5, 2.5, -2.5):
+    op(f"x ** {_exponent}", one(positive_floats(0.25, 4.0)), one(positive_floats()))(
+        lambda lib, x, exponent=_exponent: x**exponent)
+
+
+def _matmul(data):
+    shape_a, shape_b = data.draw(matmul_shapes())  # 1-D, 2-D and batched
+    return Case([data.draw(arrays(shape_a)), data.draw(arrays(shape_b))])
+
+
+op("a @ b", _matmul)(lambda lib, a, b: a @ b)
+op("a.matmul(b)", _matmul)(lambda lib, a, b: a.matmul(b))
+
 
 # ----- reductions ------------------------------------------------------------------------------
 def _spaced(min_dims=0, **params):
@@ -211,6 +314,13 @@ def _spaced(min_dims=0, **params):
     return draw
 
 
+def _sum_or_mean(data):
+    x = data.draw(arrays(data.draw(shapes())))
+    return Case([x], dict(dim=data.draw(dims_for(x.ndim)), keepdim=data.draw(st.booleans())))
+
+
+op("sum", _sum_or_mean)(lambda lib, x, dim, keepdim: x.sum(dim=dim, keepdim=keepdim))
+op("mean", _sum_or_mean)(lambda lib, x, dim, keepdim: x.mean(dim=dim, keepdim=keepdim))
 op("min", one(FEW, shape=None), _spaced(min_dims=1))(lambda lib, x: x.min())
 
 
@@ -233,6 +343,9 @@ def _nonempty(data):
 
 
 op("min over ties splits evenly", _nonempty, _spaced(min_dims=1))(lambda lib, x: x.min())
+op("max over ties splits evenly", _nonempty, _spaced(min_dims=1))(lambda lib, x: x.max())
+# no ties: with ties, which index max(dim) reports is not specified by torch
+op("max(dim)", _along_a_dim(spaced=True))(lambda lib, x, dim, keepdim: x.max(dim, keepdim=keepdim))
 
 WITH_ZEROS = st.sampled_from([-1.5, -1.0, 0.0, 0.0, 0.5, 2.0])  # one zero, two zeros, none
 op("prod", one(WITH_ZEROS), one(floats(margin=0.25)))(lambda lib, x: x.prod())
@@ -286,6 +399,26 @@ def F(lib):
     return lib.nn.functional
 
 
+# ReLU's kink: exact zeros for parity, values away from it for gradcheck
+KINKED, OFF_THE_KINK = floats(), floats(margin=0.01)
+SATURATED = st.one_of(floats(-20.0, 20.0), st.sampled_from([-1e4, -800.0, -100.0, -50.0, 50.0, 100.0, 800.0, 1e4]))
+op("exp", one(floats(-5.0, 5.0)), one(floats()))(lambda lib, x: x.exp())
+op("log", one(positive_floats(0.1, 10.0)), one(positive_floats()))(lambda lib, x: x.log())
+op("sqrt", one(positive_floats(0.1, 10.0)), one(positive_floats()))(lambda lib, x: x.sqrt())
+op("relu", one(KINKED), one(OFF_THE_KINK))(lambda lib, x: x.relu())
+op("F.relu", one(KINKED), one(OFF_THE_KINK))(lambda lib, x: F(lib).relu(x))
+op("nn.ReLU", one(KINKED), one(OFF_THE_KINK))(lambda lib, x: lib.nn.ReLU()(x))
+op("leaky_relu", one(KINKED), one(OFF_THE_KINK))(lambda lib, x: F(lib).leaky_relu(x))
+op("leaky_relu 0.2", one(KINKED), one(OFF_THE_KINK))(lambda lib, x: F(lib).leaky_relu(x, 0.2))
+op("leaky_relu 1.5", one(KINKED), one(OFF_THE_KINK))(lambda lib, x: F(lib).leaky_relu(x, negative_slope=1.5))
+op("nn.LeakyReLU 0.3", one(KINKED), one(OFF_THE_KINK))(lambda lib, x: lib.nn.LeakyReLU(0.3)(x))
+op("sigmoid", one(SATURATED), one(floats(-12.0, 12.0)))(lambda lib, x: x.sigmoid())
+op("F.sigmoid", one(SATURATED), one(floats(-12.0, 12.0)))(lambda lib, x: F(lib).sigmoid(x))
+op("nn.Sigmoid", one(SATURATED), one(floats(-12.0, 12.0)))(lambda lib, x: lib.nn.Sigmoid()(x))
+op("tanh", one(SATURATED), one(floats()))(lambda lib, x: x.tanh())
+op("F.tanh", one(SATURATED), one(floats()))(lambda lib, x: F(lib).tanh(x))
+op("nn.Tanh", one(SATURATED), one(floats()))(lambda lib, x: lib.nn.Tanh()(x))
+
 op("gelu", one(HUGE), one(floats(-6.0, 6.0)))(lambda lib, x: F(lib).gelu(x))
 op("gelu tanh", one(HUGE), one(floats(-6.0, 6.0)))(lambda lib, x: F(lib).gelu(x, approximate="tanh"))
 op("nn.GELU", one(HUGE), one(floats(-6.0, 6.0)))(lambda lib, x: lib.nn.GELU()(x))
@@ -314,6 +447,9 @@ def _with_dim(values):
 
 op("Tensor.softmax", _with_dim(floats(-10.0, 10.0)))(lambda lib, x, dim: x.softmax(dim))
 op("Tensor.log_softmax", _with_dim(floats(-10.0, 10.0)))(lambda lib, x, dim: x.log_softmax(dim))
+op("softmax", _with_dim(floats(-10.0, 10.0)), _with_dim(floats(-5.0, 5.0)))(lambda lib, x, dim: F(lib).softmax(x, dim))
+op("log_softmax", _with_dim(floats(-10.0, 10.0)), _with_dim(floats(-5.0, 5.0)))(
+    lambda lib, x, dim: F(lib).log_softmax(x, dim))
 op("nn.LogSoftmax", _with_dim(floats(-10.0, 10.0)))(lambda lib, x, dim: lib.nn.LogSoftmax(dim=dim)(x))
 
 
@@ -375,6 +511,28 @@ op("cross_entropy huge logits smoothed", _classes(values=st.sampled_from([-1e4, 
 op("nn.CrossEntropyLoss options", _classes(ignore=1), _kept_rows(1))(
     lambda lib, x, t, reduction: lib.nn.CrossEntropyLoss(reduction=reduction, ignore_index=1, label_smoothing=0.25)(x, t))
 
+
+def _logits(data):
+    case = _classes()(data)
+    case.arrays[0] = case.arrays[0] * data.draw(st.sampled_from([1.0, 1e4]))  # huge logits must stay finite
+    return case
+
+
+def _pair(data):
+    shape = data.draw(shapes())
+    return Case([data.draw(arrays(shape)), data.draw(arrays(shape))])
+
+
+for _reduction in REDUCTIONS:
+    op(f"cross_entropy {_reduction}", fixed(_logits, reduction=_reduction), fixed(_classes(), reduction=_reduction))(
+        lambda lib, x, t, reduction: F(lib).cross_entropy(x, t, reduction=reduction))
+    op(f"nn.CrossEntropyLoss {_reduction}", fixed(_logits, reduction=_reduction),
+       fixed(_classes(), reduction=_reduction))(lambda lib, x, t, reduction: lib.nn.CrossEntropyLoss(reduction=reduction)(x, t))
+    op(f"mse_loss {_reduction}", fixed(_pair, reduction=_reduction))(
+        lambda lib, x, y, reduction: F(lib).mse_loss(x, y, reduction=reduction))
+    op(f"nn.MSELoss {_reduction}", fixed(_pair, reduction=_reduction))(
+        lambda lib, x, y, reduction: lib.nn.MSELoss(reduction=reduction)(x, y))
+
 PROBABILITIES = st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0]))  # the clamp at log 0 = -100
 INNER_PROBABILITIES = st.floats(0.05, 0.95)
 
@@ -423,3 +581,21 @@ op("bce_with_logits weight pos_weight", _binary(LOGITS, weighted=True, pos_weigh
         reduction=reduction))
 op("nn.BCEWithLogitsLoss", _binary(LOGITS), _binary(floats(-6.0, 6.0)))(
     lambda lib, x, t, reduction: lib.nn.BCEWithLogitsLoss(reduction=reduction)(x, t))
+
+
+
+# ----- linear ----------------------------------------------------------------------------------
+def _linear(bias):
+    def draw(data):
+        batch = data.draw(st.sampled_from([(), (3,), (4,), (2, 3)]))  # 1-D, 2-D and 3-D input
+        n_in, n_out = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 5))
+        inputs = [data.draw(arrays(batch + (n_in,))), data.draw(arrays((n_out, n_in)))]
+        if bias:
+            inputs.append(data.draw(arrays((n_out,))))
+        return Case(inputs)
+
+    return draw
+
+
+op("linear", _linear(bias=True))(lambda lib, x, w, b: F(lib).linear(x, w, b))
+op("linear without bias", _linear(bias=False))(lambda lib, x, w: F(lib).linear(x, w))
