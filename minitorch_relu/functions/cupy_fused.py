@@ -6,8 +6,8 @@ microseconds of host time, and at the lesson's sizes a step is bound by those la
 arithmetic. Each op here is a subclass of the readable op, registered with ``cupy_version_of`` so
 that Function.apply runs it for CuPy arrays; its kernels do the readable arithmetic in the same order
 per element. The readable op stays the spec, and GPU tests check every kernel against it
-(tests/test_kernels.py). CuPy is
-imported only when a kernel is first built, which happens only for arrays already on CuPy.
+(tests/test_kernels.py). CuPy is imported only when a kernel is first built, which happens only for
+arrays already on CuPy.
 """
 
 import numpy as np
