@@ -181,6 +181,9 @@ class StrictArray:
     def astype(self, dtype, copy=True):
         return StrictArray(self._array.astype(dtype, copy=copy))
 
+    def view(self, dtype):  # the same memory read as another dtype, as cupy.ndarray.view(dtype)
+        return StrictArray(self._array.view(dtype))
+
     def copy(self):
         return StrictArray(self._array.copy())
 

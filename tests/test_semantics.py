@@ -612,3 +612,17 @@ def test_relu_passes_no_nan_to_inactive_units():
     x = t([-1.0, 2.0], requires_grad=True)
     (x.relu() * float("nan")).sum().backward()
     assert x.grad.numpy()[0] == 0.0 and np.isnan(x.grad.numpy()[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relus_branch_free_select_is_numpys_where_bit_for_bit(dtype):
+    from minitorch_relu.functions.relu import zero_where_not
+
+    values = np.array([1.5, -0.0, 0.0, np.nan, -np.inf, np.inf, -2.5, np.nan, 3e-8], dtype=dtype)
+    mask = np.array([True, True, False, True, True, False, False, False, True])
+    got = zero_where_not(mask, values)
+    want = np.where(mask, values, dtype(0))
+    assert got.dtype == dtype and np.array_equal(got.view(f"u{values.itemsize}"), want.view(f"u{values.itemsize}"))
+    strided = np.arange(12.0, dtype=dtype).reshape(3, 4)[:, ::2]  # a view with gaps: same result
+    assert np.array_equal(zero_where_not(strided > 3, strided), np.where(strided > 3, strided, 0))
+    assert zero_where_not(np.array(1.0) > 0, np.array(dtype(np.nan))).ndim == 0  # 0-d stays 0-d
