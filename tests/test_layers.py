@@ -256,6 +256,24 @@ def test_max_pool2d_matches_torch_including_ties(backend, kernel, stride, paddin
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6, atol=1e-6)  # sums of overlaps
 
 
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 1, 1), (2, 1, 0)])
+def test_max_pool2d_matches_torch_with_nan(backend, kernel, stride, padding):
+    # torch: a NaN replaces the running maximum (and so does a later NaN), a number never replaces a NaN
+    torch = _torch()
+    nan = np.nan
+    x = np.array([[[[1.0, nan, 3.0, nan, 2.0], [2.0, 5.0, nan, 0.0, 1.0], [1.0, 2.0, 3.0, 4.0, nan],
+                    [4.0, nan, 2.0, 1.0, 0.0]]]], dtype=np.float32)
+    g = rng(14).normal(size=F.max_pool2d(mt.tensor(x), kernel, stride, padding).shape).astype(np.float32)
+    ours, theirs = leaf(x, backend, mt.float32), torch.tensor(x, requires_grad=True)
+    out = F.max_pool2d(ours, kernel, stride, padding)
+    ref = torch.nn.functional.max_pool2d(theirs, kernel, stride, padding)
+    out.backward(mt.tensor(g, backend=backend))
+    ref.backward(torch.tensor(g))
+    assert np.isnan(ref.detach().numpy()).any()  # the case under test: windows holding NaN
+    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())  # NaN where torch has NaN
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("dtype", [mt.float64, mt.float32])
 @pytest.mark.parametrize("shape", [(8, 4), (6, 4, 5)])
 def test_batch_norm1d_matches_torch_train_then_eval(backend, dtype, shape):

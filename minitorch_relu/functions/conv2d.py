@@ -57,7 +57,9 @@ class Conv2d(Function):
         if needs[1]:
             grad_w = (grad_rows.T @ self.cols).reshape(out_channels, kh, kw, c).transpose(0, 3, 1, 2)
         if len(needs) > 2 and needs[2]:
-            grad_b = grad_rows.sum(axis=0)
+            # the sum over rows as a product with a row of ones: a GEMV, several times faster than
+            # sum(axis=0) over rows only O values long
+            grad_b = xp.ones(grad_rows.shape[0], dtype=grad_rows.dtype) @ grad_rows
         if needs[0]:  # skipped for a network's input layer
             grad_cols = grad_rows @ self.weight_rows  # (N*Ho*Wo, kh*kw*C)
             grad_x = self._col2im(xp, grad_cols.reshape(-1, self.out_hw[0], self.out_hw[1], kh, kw, c))
