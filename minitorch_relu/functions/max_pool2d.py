@@ -61,8 +61,8 @@ class MaxPool2d(Function):
         for k, (di, dj) in enumerate(self.offsets):
             pixels = _offset_view(grad_x, di, dj, self.stride, self.out_hw)
             if tiles:
-                pixels[...] = grad_nhwc * (self.winner == k)
+                xp.multiply(grad_nhwc, self.winner == k, out=pixels)
             else:
-                pixels[...] += grad_nhwc * (self.winner == k)
+                pixels += grad_nhwc * (self.winner == k)
         h, w = grad_x.shape[1] - 2 * ph, grad_x.shape[2] - 2 * pw
         return (grad_x[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2),)
