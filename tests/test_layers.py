@@ -241,6 +241,16 @@ def test_conv2d_matches_torch(backend, dtype, stride, padding):
         _compare(a.grad, t.grad, tol)
 
 
+@pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0)])
+def test_conv2d_slice_by_slice_matches_torch(backend, monkeypatch, stride, padding):
+    # the CPU builds the window matrix a slice of images at a time; one image a slice here, so the
+    # weight gradient adds up over three slices and each slice's input gradient lands on its images
+    from minitorch_relu.functions import conv2d as conv_module
+
+    monkeypatch.setattr(conv_module, "SLICE_BYTES", 1)
+    test_conv2d_matches_torch(backend, mt.float64, stride, padding)
+
+
 @pytest.mark.parametrize("kernel,stride,padding,shape", [(2, 2, 0, (2, 3, 7, 8)), (2, 2, 0, (2, 3, 8, 6)),
                                                         (3, 2, 1, (2, 3, 7, 8)), (3, 1, 0, (2, 3, 7, 8))])
 def test_max_pool2d_matches_torch_including_ties(backend, kernel, stride, padding, shape):
@@ -254,6 +264,26 @@ def test_max_pool2d_matches_torch_including_ties(backend, kernel, stride, paddin
     ref.backward(torch.tensor(g))
     np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6, atol=1e-6)  # sums of overlaps
+
+
+def test_max_pool2d_with_nan_outputs_nan_as_torch_and_drops_that_windows_gradient(backend):
+    # torch sends a NaN window's gradient to its NaN; here it is dropped (functions/max_pool2d.py)
+    torch = _torch()
+    nan = np.nan
+    x = np.array([[[[1.0, nan, 3.0, 2.0], [2.0, 5.0, nan, nan], [1.0, 2.0, 3.0, 4.0], [4.0, 0.0, 2.0, 1.0]]]],
+                 dtype=np.float32)
+    g = np.array([[[[1.0, 2.0], [3.0, 4.0]]]], dtype=np.float32)
+    ours, theirs = leaf(x, backend, mt.float32), torch.tensor(x, requires_grad=True)
+    out = F.max_pool2d(ours, 2)
+    ref = torch.nn.functional.max_pool2d(theirs, 2)
+    out.backward(mt.tensor(g, backend=backend))
+    ref.backward(torch.tensor(g))
+    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())  # NaN in the top two windows
+    assert np.isnan(out.numpy()[0, 0, 0]).all() and not np.isnan(out.numpy()[0, 0, 1]).any()
+    expected = theirs.grad.numpy().copy()
+    expected[:, :, :2] = 0  # the two NaN windows' rows
+    np.testing.assert_array_equal(ours.grad.numpy(), expected)
+    assert expected[0, 0, 3, 0] == 3.0 and expected[0, 0, 2, 3] == 4.0  # the other windows' winners
 
 
 @pytest.mark.parametrize("dtype", [mt.float64, mt.float32])

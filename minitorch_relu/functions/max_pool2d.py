@@ -1,8 +1,8 @@
 """2-D max pooling: each output is the largest value of its kernel-sized window.
 
-The windows are gathered offset by offset: for each (di, dj) of the kernel, the strided view
-x[n, c, i*sh + di, j*sw + dj] holds that offset of every window at once. Stacking the kh*kw views
-gives ``slabs`` (kh*kw, N, Ho, Wo, C), and the output is their maximum along the first axis.
+The windows are read offset by offset: for each (di, dj) of the kernel, the strided view
+x[n, c, i*sh + di, j*sw + dj] holds that offset of every window at once (a view, no copy), and the
+output is the running maximum over the kh*kw views.
 
 The gradient flows only to the position that won. torch's rule picks the winner: a later value
 replaces the current maximum only if it is strictly larger, so on ties the first maximum in the
@@ -10,8 +10,8 @@ window's row-major order wins; backward walks the offsets in that order and rout
 gradient to the first offset equal to the maximum. (A window holding NaN outputs NaN, as in torch,
 but its gradient is dropped here, where torch sends it to the NaN.)
 
-Memory order: the slabs are channels-last, the order the convolutions here leave their outputs in
-(see conv2d.py), so gathering them reads runs of contiguous channels and every later pass is contiguous.
+Memory order: the views are channels-last, the order the convolutions here leave their outputs in
+(see conv2d.py), so every pass reads runs of contiguous channels.
 """
 
 from ..autograd import Function
@@ -32,10 +32,11 @@ class MaxPool2d(Function):
             x_nhwc = xp.pad(x_nhwc, ((0, 0), (ph, ph), (pw, pw), (0, 0)), constant_values=-xp.inf)
         out_hw = ((x_nhwc.shape[1] - kh) // sh + 1, (x_nhwc.shape[2] - kw) // sw + 1)
         offsets = [(di, dj) for di in range(kh) for dj in range(kw)]  # row-major window order
-        slabs = xp.stack([_offset_view(x_nhwc, di, dj, stride, out_hw) for di, dj in offsets])
-        out = slabs.max(axis=0)  # (N, Ho, Wo, C)
-        self.slabs, self.out, self.offsets = slabs, out, offsets
-        self.padded_shape, self.stride, self.padding, self.out_hw = x_nhwc.shape, stride, padding, out_hw
+        out = _offset_view(x_nhwc, 0, 0, stride, out_hw).copy()  # (N, Ho, Wo, C)
+        for di, dj in offsets[1:]:
+            xp.maximum(out, _offset_view(x_nhwc, di, dj, stride, out_hw), out=out)  # NaN stays NaN
+        self.x_nhwc, self.out, self.offsets = x_nhwc, out, offsets  # x_nhwc: the input itself, or padded
+        self.stride, self.padding, self.out_hw = stride, padding, out_hw
         return out.transpose(0, 3, 1, 2)  # (N, C, Ho, Wo), a view
 
     def backward(self, grad):
@@ -47,11 +48,11 @@ class MaxPool2d(Function):
         # none) start at zero and add up.
         kh, kw = self.offsets[-1][0] + 1, self.offsets[-1][1] + 1
         (ho, wo), (sh, sw) = self.out_hw, self.stride
-        tiles = (sh, sw) == (kh, kw) and self.padded_shape[1:3] == (ho * kh, wo * kw)
-        grad_x = (xp.empty if tiles else xp.zeros)(self.padded_shape, dtype=grad.dtype)
+        tiles = (sh, sw) == (kh, kw) and self.x_nhwc.shape[1:3] == (ho * kh, wo * kw)
+        grad_x = (xp.empty if tiles else xp.zeros)(self.x_nhwc.shape, dtype=grad.dtype)
         found = None  # windows whose winner is already found
-        for k, (di, dj) in enumerate(self.offsets):  # in row-major window order: the first maximum wins
-            won = self.slabs[k] == self.out
+        for di, dj in self.offsets:  # in row-major window order: the first maximum wins
+            won = _offset_view(self.x_nhwc, di, dj, self.stride, self.out_hw) == self.out
             if found is None:
                 found = won.copy()
             else:
@@ -59,8 +60,8 @@ class MaxPool2d(Function):
                 found |= won
             pixels = _offset_view(grad_x, di, dj, self.stride, self.out_hw)
             if tiles:
-                pixels[...] = grad_nhwc * won
+                xp.multiply(grad_nhwc, won, out=pixels)
             else:
-                pixels[...] += grad_nhwc * won
+                pixels += grad_nhwc * won
         h, w = grad_x.shape[1] - 2 * ph, grad_x.shape[2] - 2 * pw
         return (grad_x[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2),)
