@@ -134,8 +134,9 @@ def linspace(start, end, steps, *, dtype=None, backend=None, requires_grad=False
     As torch computes it: step = (end - start) / (steps - 1) in the output's dtype; the first half
     counts up from start (start + i * step), the second half down from end (end - (steps - 1 - i) *
     step), so both ends come out exact. torch's CPU kernel rounds each a + b * c once (a fused
-    multiply-add); computing it in float64 from float32 numbers does the same, so float32 results
-    are torch's bit for bit (float64 ones may differ from torch's in the last bit).
+    multiply-add), and so does ``_rounded_once`` for float32: float32 results are torch's bit for
+    bit (float64 ones may differ from torch's in the last bit; float16 ones in the last bits, as
+    torch computes those through float32 in another order).
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be a non-negative int, got {steps!r}")
@@ -149,10 +150,28 @@ def linspace(start, end, steps, *, dtype=None, backend=None, requires_grad=False
         exact = np.dtype(float64)
     step = (end - start) / exact.type(max(steps - 1, 1))
     i = xp.arange(steps, dtype=float64)
-    from_start = float(start) + float(step) * i
-    from_end = float(end) - float(step) * (steps - 1 - i)
-    values = xp.where(i < max(steps // 2, 1), from_start, from_end)  # one step: just start
-    return _tensor(values.astype(dtype), requires_grad)
+    from_start = _rounded_once(xp, float(start), float(step), i, dtype)
+    from_end = _rounded_once(xp, float(end), -float(step), steps - 1 - i, dtype)
+    return _tensor(xp.where(i < max(steps // 2, 1), from_start, from_end), requires_grad)  # one step: start
+
+
+def _rounded_once(xp, a, b, c, dtype):
+    """a + b * c (c a float64 array of whole numbers), rounded once to ``dtype``, as a fused multiply-add.
+
+    For float32, b * c is exact in float64; the sum rounded to float64 and then to float32 may land on
+    a float32 tie that the exact sum was not on (double rounding). So the float64 sum is rounded to
+    odd instead: when inexact, the neighbour whose last bit is 1. float64's 29 spare bits then make
+    the rounding to float32 the one rounding of the exact sum.
+    """
+    product = b * c
+    total = a + product
+    if dtype.itemsize >= 8:  # float64 and integers: rounded twice (float64 agrees with torch to 1 ulp)
+        return total.astype(dtype)
+    back = total - product  # Knuth's two-sum: what rounding dropped, exactly
+    dropped = (a - back) + (product - (total - back))
+    even = (total.view("uint64") & 1) == 0
+    towards = xp.where(dropped > 0, xp.inf, -xp.inf)
+    return xp.where((dropped != 0) & even, xp.nextafter(total, towards), total).astype(dtype)
 
 
 def eye(n, m=None, *, dtype=None, backend=None, requires_grad=False):

@@ -10,7 +10,7 @@ differently).
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import minitorch_relu as mt
@@ -160,6 +160,7 @@ def test_like_functions_match_torch(backend):
 
 @FEW
 @given(start=st.floats(-10, 10), end=st.floats(-10, 10), steps=st.integers(0, 40))
+@example(start=3.0, end=1.072796046990215e-38, steps=21)  # a float32 tie only double rounding lands on
 def test_linspace_float32_is_torch_bit_for_bit(backend, start, end, steps):
     assert_same(mt.linspace(start, end, steps, backend=backend), torch.linspace(start, end, steps))
 
