@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ._fma import fma
 from .backend import backend_of, get_backend
 from .tensor import Tensor, bool_, default_dtype, float64, int64
 
@@ -131,47 +132,28 @@ def arange(start, end=None, step=1, *, dtype=None, backend=None, requires_grad=F
 def linspace(start, end, steps, *, dtype=None, backend=None, requires_grad=False):
     """``steps`` evenly spaced values from start to end, both included.
 
-    As torch computes it: step = (end - start) / (steps - 1) in the output's dtype; the first half
-    counts up from start (start + i * step), the second half down from end (end - (steps - 1 - i) *
-    step), so both ends come out exact. torch's CPU kernel rounds each a + b * c once (a fused
-    multiply-add), and so does ``_rounded_once`` for float32: float32 results are torch's bit for
-    bit (float64 ones may differ from torch's in the last bit; float16 ones in the last bits, as
-    torch computes those through float32 in another order).
+    As torch computes it: step = (end - start) / (steps - 1) in the output's dtype (float64 for
+    integers, whose ends are cut to ints first); the first half counts up from start (start + i *
+    step), the second half down from end (end - (steps - 1 - i) * step), so both ends come out
+    exact. torch's vectorized CPU kernels (AVX2, AVX-512) round each a + b * c once, a fused
+    multiply-add, and so does this: float32, float64 and integer results are torch's bit for bit
+    there. (torch's scalar kernel, on a CPU without AVX2, rounds twice and may differ in the last
+    bit; float16, which torch computes through float32 in its own way, may differ in the last bits.)
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be a non-negative int, got {steps!r}")
     dtype = np.dtype(dtype or default_dtype)
-    xp = get_backend(backend).xp
     if np.issubdtype(dtype, np.floating):
         start, end = dtype.type(start), dtype.type(end)
-        exact = dtype
-    else:  # ints: the ends are cut to ints first, the steps computed in float64 (as torch)
-        start, end = float(int(start)), float(int(end))
-        exact = np.dtype(float64)
-    step = (end - start) / exact.type(max(steps - 1, 1))
-    i = xp.arange(steps, dtype=float64)
-    from_start = _rounded_once(xp, float(start), float(step), i, dtype)
-    from_end = _rounded_once(xp, float(end), -float(step), steps - 1 - i, dtype)
-    return _tensor(xp.where(i < max(steps // 2, 1), from_start, from_end), requires_grad)  # one step: start
-
-
-def _rounded_once(xp, a, b, c, dtype):
-    """a + b * c (c a float64 array of whole numbers), rounded once to ``dtype``, as a fused multiply-add.
-
-    For float32, b * c is exact in float64; the sum rounded to float64 and then to float32 may land on
-    a float32 tie that the exact sum was not on (double rounding). So the float64 sum is rounded to
-    odd instead: when inexact, the neighbour whose last bit is 1. float64's 29 spare bits then make
-    the rounding to float32 the one rounding of the exact sum.
-    """
-    product = b * c
-    total = a + product
-    if dtype.itemsize >= 8:  # float64 and integers: rounded twice (float64 agrees with torch to 1 ulp)
-        return total.astype(dtype)
-    back = total - product  # Knuth's two-sum: what rounding dropped, exactly
-    dropped = (a - back) + (product - (total - back))
-    even = (total.view("uint64") & 1) == 0
-    towards = xp.where(dropped > 0, xp.inf, -xp.inf)
-    return xp.where((dropped != 0) & even, xp.nextafter(total, towards), total).astype(dtype)
+    else:
+        start, end = np.float64(int(start)), np.float64(int(end))
+    step = (end - start) / start.dtype.type(max(steps - 1, 1))
+    if dtype == np.float16:  # not torch's arithmetic (see above): the rest in float64, rounded at the end
+        start, end, step = np.float64(start), np.float64(end), np.float64(step)
+    i = np.arange(steps, dtype=start.dtype)  # torch multiplies step by i in the same dtype
+    from_start, from_end = fma(step, i, start), fma(-step, i[::-1], end)
+    values = np.where(i < max(steps // 2, 1), from_start, from_end).astype(dtype)  # one step: just start
+    return _tensor(get_backend(backend).asarray(values), requires_grad)  # computed on the host: a few values
 
 
 def eye(n, m=None, *, dtype=None, backend=None, requires_grad=False):

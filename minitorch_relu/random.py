@@ -38,6 +38,8 @@ import os
 
 import numpy as np
 
+from ._fma import fma
+
 _DEFAULT_SEED = 67280421310721  # torch.Generator()'s seed when none is given (c10's default_rng_seed_val)
 _N, _M = 624, 397  # MT19937: state words, and the offset of the word mixed in by the twist
 _STATE_BYTES = 5056  # sizeof(CPUGeneratorImplState): torch.get_rng_state()'s layout, kept byte for byte
@@ -221,53 +223,6 @@ def _shape(shape):
     return shape
 
 
-# ----- exact floating-point helpers ---------------------------------------------------------------
-def _round_to_odd(s, err):
-    """s rounded to odd instead of to nearest, given the exact error err of s: the step that makes
-    a later rounding to a shorter format (or of a sum) correct (Boldo and Melquiond)."""
-    inexact = err != 0
-    bits = s.view(np.int64)  # for a float of either sign, bits - 1 is its neighbour toward zero
-    bits = bits - (inexact & ((err < 0) != (s < 0)))  # truncate: step back if s was rounded away from 0
-    return (bits | inexact).view(np.float64)  # then set the last bit when anything was cut off
-
-
-def _two_sum(a, b):
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _fma(a, b, c):
-    """a * b + c with one rounding, like the CPU's fused multiply-add (NumPy has no fma).
-
-    float32: the product is exact in float64; the sum rounded to odd in float64, then to float32.
-    float64: Dekker's exact product, then Boldo and Melquiond's round-to-odd sum.
-    """
-    dtype = np.result_type(a, b, c)
-    a, b, c = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (a, b, c)))
-    if dtype == np.float32:
-        s = a * b + c  # the product is exact; only the sum rounds
-        # Rounding s again to float32 can only go wrong where s landed exactly halfway between two
-        # float32 values (its 29 extra bits are 100...0), or below float32's normal range; those
-        # few get the sum rounded to odd from its exact error.
-        risky = ((s.view(np.int64) & 0x1FFFFFFF) == 0x10000000) | (np.abs(s) < np.finfo(np.float32).tiny)
-        if risky.any():
-            s[risky] = _round_to_odd(*_two_sum(c[risky], a[risky] * b[risky]))
-        return s.astype(np.float32)
-
-    def split(x):  # x = hi + lo with 26-bit halves, so hi * hi etc. are exact
-        t = 134217729.0 * x
-        hi = t - (t - x)
-        return hi, x - hi
-
-    p = a * b
-    (ah, al), (bh, bl) = split(a), split(b)
-    p_err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    s, s_err = _two_sum(c, p)
-    v, v_err = _two_sum(s_err, p_err)
-    return s + _round_to_odd(v, v_err)
-
-
 # ----- uniform ------------------------------------------------------------------------------------
 def _unit_uniform(gen, n, dtype):
     """n uniforms in [0, 1): 24 bits of a 32-bit word (float32) or 53 of a 64-bit one (float64)."""
@@ -283,7 +238,7 @@ def uniform(shape, low=0.0, high=1.0, dtype=None, generator=None):
         raise ValueError(f"uniform: the lower bound low={low} must not exceed the upper bound high={high}")
     low_t, high_t = dtype.type(low), dtype.type(high)
     x = _unit_uniform(_generator(generator), math.prod(shape), dtype)
-    values = _fma(x, high_t - low_t, low_t)
+    values = fma(x, high_t - low_t, low_t)
     # a value rounded up onto the upper bound wraps to the lower one, so the interval stays [low, high)
     return np.where(values == high_t, low_t, values).reshape(shape)
 
@@ -319,7 +274,7 @@ def _normal_scalar(gen, n, mean, std):
             gen._next_double_normal = radius * math.sin(theta)
             value = radius * math.cos(theta)
         out[i] = value
-    return _fma(out, std, mean)
+    return fma(out, std, mean)
 
 
 def _box_muller_float64(u, mean, std):
@@ -331,7 +286,7 @@ def _box_muller_float64(u, mean, std):
     theta = (2.0 * math.pi) * u2
     cos = np.array([math.cos(v) for v in theta.ravel().tolist()]).reshape(theta.shape)
     sin = np.array([math.sin(v) for v in theta.ravel().tolist()]).reshape(theta.shape)
-    return _fma(np.concatenate([radius * cos, radius * sin], axis=1), std, mean).ravel()
+    return fma(np.concatenate([radius * cos, radius * sin], axis=1), std, mean).ravel()
 
 
 # float32 Box-Muller as torch's AVX2 kernel computes it. The constants are Cephes' single-precision
@@ -358,10 +313,10 @@ def _log_avx2(x):
     z = m * m
     y = np.full_like(m, _LOG_POLY[0])
     for coefficient in _LOG_POLY[1:]:
-        y = _fma(y, m, coefficient)
-    y = _fma(y * m, z, e * _LOG_Q1)
-    y = _fma(-z, _f32(0.5), y)
-    return np.where(x <= 0, np.nan, _fma(e, _LOG_Q2, m + y)).astype(_f32)
+        y = fma(y, m, coefficient)
+    y = fma(y * m, z, e * _LOG_Q1)
+    y = fma(-z, _f32(0.5), y)
+    return np.where(x <= 0, np.nan, fma(e, _LOG_Q2, m + y)).astype(_f32)
 
 
 def _sincos_avx2(x):
@@ -372,15 +327,15 @@ def _sincos_avx2(x):
     j = (j + 1) & ~1
     y = j.astype(_f32)
     for part in _PI_OVER_4_PARTS:  # x - j * pi/4, with pi/4 in three parts for precision
-        x = _fma(y, part, x)
+        x = fma(y, part, x)
     sign_sin = sign_sin ^ ((j & 4) != 0)
     sign_cos = (~(j - 2) & 4) != 0
     use_sin_poly = (j & 2) == 0  # for the sine; the cosine takes the other polynomial
     z = x * x
-    cos_poly = _fma(_fma(np.full_like(z, _COS_POLY[0]), z, _COS_POLY[1]), z, _COS_POLY[2])
-    cos_poly = _fma(cos_poly * z, z, -(z * _f32(0.5))) + _f32(1)
-    sin_poly = _fma(_fma(np.full_like(z, _SIN_POLY[0]), z, _SIN_POLY[1]), z, _SIN_POLY[2])
-    sin_poly = _fma(sin_poly * z, x, x)
+    cos_poly = fma(fma(np.full_like(z, _COS_POLY[0]), z, _COS_POLY[1]), z, _COS_POLY[2])
+    cos_poly = fma(cos_poly * z, z, -(z * _f32(0.5))) + _f32(1)
+    sin_poly = fma(fma(np.full_like(z, _SIN_POLY[0]), z, _SIN_POLY[1]), z, _SIN_POLY[2])
+    sin_poly = fma(sin_poly * z, x, x)
     sin = np.where(use_sin_poly, sin_poly, cos_poly)
     cos = np.where(use_sin_poly, cos_poly, sin_poly)
     return np.where(sign_sin, -sin, sin), np.where(sign_cos, -cos, cos)
@@ -392,7 +347,7 @@ def _box_muller_avx2(u, mean, std):
     radius = np.sqrt(_f32(-2) * _log_avx2(_f32(1) - u[:, :8]))
     sin, cos = _sincos_avx2(_f32(2.0 * math.pi) * u[:, 8:])
     pairs = np.concatenate([radius * cos, radius * sin], axis=1)
-    return _fma(pairs, _f32(std), _f32(mean)).ravel()
+    return fma(pairs, _f32(std), _f32(mean)).ravel()
 
 
 # ----- integers -----------------------------------------------------------------------------------

@@ -158,22 +158,35 @@ def test_like_functions_match_torch(backend):
         assert_same(ours, theirs)
 
 
+# torch's vectorized linspace (AVX2, AVX-512) rounds each start + i * step once, a fused multiply-add, as
+# the engine does; its scalar kernel (ATEN_CPU_CAPABILITY=default, a CPU without AVX2) rounds twice.
+TORCH_FUSES = torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512")
+
+
+def assert_linspace_matches(ours, theirs, key, backend):
+    if TORCH_FUSES:
+        assert_same(ours, theirs)
+    else:
+        assert ours.shape == theirs.shape
+        check(key, _relative_to_one_plus(ours.numpy(), theirs.numpy()), backend, "torch's scalar linspace")
+
+
 @FEW
 @given(start=st.floats(-10, 10), end=st.floats(-10, 10), steps=st.integers(0, 40))
 @example(start=3.0, end=1.072796046990215e-38, steps=21)  # a float32 tie only double rounding lands on
 def test_linspace_float32_is_torch_bit_for_bit(backend, start, end, steps):
-    assert_same(mt.linspace(start, end, steps, backend=backend), torch.linspace(start, end, steps))
+    assert_linspace_matches(mt.linspace(start, end, steps, backend=backend), torch.linspace(start, end, steps),
+                            "ops.float32", backend)
 
 
 @FEW
 @given(start=st.floats(-10, 10), end=st.floats(-10, 10), steps=st.integers(0, 40))
-def test_linspace_float64_within_an_ulp(backend, start, end, steps):
-    # torch rounds each start + i * step once (a fused multiply-add); float64 here rounds twice, so a
-    # value may differ in its last bits (the ledger's ops.linspace.float64)
-    ours = mt.linspace(start, end, steps, dtype=mt.float64, backend=backend).numpy()
-    theirs = torch.linspace(start, end, steps, dtype=torch.float64).numpy()
-    assert ours.shape == theirs.shape
-    check("ops.linspace.float64", _relative_to_one_plus(ours, theirs), backend)
+def test_linspace_float64_and_int64_are_torch_bit_for_bit(backend, start, end, steps):
+    assert_linspace_matches(mt.linspace(start, end, steps, dtype=mt.float64, backend=backend),
+                            torch.linspace(start, end, steps, dtype=torch.float64), "ops.linspace.float64", backend)
+    if TORCH_FUSES:  # (torch's scalar kernel truncates its twice-rounded values: one apart at times)
+        assert_same(mt.linspace(10 * start, 10 * end, steps, dtype=mt.int64, backend=backend),
+                    torch.linspace(10 * start, 10 * end, steps, dtype=torch.int64))
 
 
 @FEW
