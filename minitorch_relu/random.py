@@ -39,6 +39,8 @@ import os
 import numpy as np
 
 from ._fma import fma
+from .backend import get_backend
+from .tensor import Tensor, default_dtype
 
 _DEFAULT_SEED = 67280421310721  # torch.Generator()'s seed when none is given (c10's default_rng_seed_val)
 _N, _M = 624, 397  # MT19937: state words, and the offset of the word mixed in by the twist
@@ -427,24 +429,17 @@ def _size(size, where):
 
 
 def _tensor(array, backend, requires_grad):
-    from .backend import get_backend
-    from .tensor import Tensor
-
     return Tensor(get_backend(backend).asarray(array), requires_grad=requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, backend=None, requires_grad=False):
     """Uniform [0, 1) values, like torch.rand."""
-    from .tensor import default_dtype
-
     values = uniform(_size(size, "rand"), dtype=dtype or default_dtype, generator=generator)
     return _tensor(values, backend, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, backend=None, requires_grad=False):
     """Standard normal values, like torch.randn."""
-    from .tensor import default_dtype
-
     values = normal(_size(size, "randn"), dtype=dtype or default_dtype, generator=generator)
     return _tensor(values, backend, requires_grad)
 
