@@ -205,3 +205,15 @@ def _relative_to_one_plus(ours, theirs):
     """max |ours - theirs| / (1 + |theirs|), the ops' metric in parity/ledger.toml (0 for no values)."""
     theirs = theirs.astype(np.float64)
     return float(np.max(np.abs(ours - theirs) / (1 + np.abs(theirs)), initial=0.0))
+
+
+@pytest.mark.filterwarnings("ignore:var\\(\\)|std\\(\\)")  # torch warns when N <= correction
+@pytest.mark.parametrize("correction", [0, 1, 2])
+def test_var_and_std_of_subnormals_sum_in_float64_like_torch(backend, correction):
+    # Squares of float32 deviations this small are 0 in float32; torch's CPU kernel sums in double, so
+    # its var is a tiny positive number (0 once cast back) and, with no degrees of freedom left, inf.
+    values = np.array([0.0, 1.4e-45, 2.8e-45], dtype=np.float32)[: 2 + (correction == 0)]
+    for method in ("var", "std"):
+        ours = getattr(mt.tensor(values, backend=backend), method)(correction=correction)
+        theirs = getattr(torch.tensor(values), method)(correction=correction)
+        assert_same(ours, theirs)

@@ -13,6 +13,11 @@ from .reduce import _expand_back, normalize_dims
 
 class Var(Function):
     def forward(self, x, dim=None, correction=1, keepdim=False):
+        return self.variance_in_float64(x, dim, correction, keepdim).astype(x.dtype)
+
+    def variance_in_float64(self, x, dim, correction, keepdim):
+        """The variance summed in float64 whatever x's dtype, as torch's CPU kernel (Welford's, in
+        double): the squares of tiny float32 deviations, which float32 would flush to 0, still count."""
         self.in_shape, self.keepdim = x.shape, keepdim
         self.axes = normalize_dims(dim, x.ndim)
         self.every_dim = dim is None or x.ndim == 0
@@ -21,8 +26,11 @@ class Var(Function):
             count *= x.shape[ax]
         self.dof = count - correction  # degrees of freedom: N - correction
         self.divisor = max(0, self.dof)  # 0 gives inf or nan, as torch does
+        # backward reads the deviations in x's own dtype, as torch's backward computes them
         self.deviation = x - x.mean(axis=self.axes, keepdims=True)
-        return (self.deviation * self.deviation).sum(axis=self.axes, keepdims=keepdim) / self.divisor
+        wide = x.astype("float64", copy=False)
+        deviation = wide - wide.mean(axis=self.axes, keepdims=True)
+        return (deviation * deviation).sum(axis=self.axes, keepdims=keepdim) / self.divisor
 
     def backward(self, grad):
         grad = _expand_back(grad, self.in_shape, self.axes, self.keepdim)
@@ -43,7 +51,7 @@ class Var(Function):
 
 class Std(Var):
     def forward(self, x, dim=None, correction=1, keepdim=False):
-        self.out = self.xp.sqrt(super().forward(x, dim=dim, correction=correction, keepdim=keepdim))
+        self.out = self.xp.sqrt(self.variance_in_float64(x, dim, correction, keepdim)).astype(x.dtype)
         return self.out
 
     def backward(self, grad):
