@@ -19,6 +19,7 @@ register_strict_backend()  # backend="strict": the stand-in device lives with th
 
 # Hypothesis runs without deadlines: these machines are shared and noisy.
 settings.register_profile("default", deadline=None, max_examples=60)
+settings.register_profile("ci", settings.get_profile("default"), derandomize=True)  # python -m parity.suite
 settings.load_profile("default")
 
 
