@@ -100,12 +100,8 @@ def test_float32_short_runs_stay_within_torchs_own_spread(arrays, backend, name,
 
 
 # ----- the full programs, float32 (long) -----------------------------------------------------------------
-# Not measured on full runs yet (the CNN takes ~45 min a side on this machine); the bounds are the
-# lesson's MLP's (parity/README.md: epoch 1 within 3e-3, later epochs within 0.2, accuracy within
-# 0.3 points), which bound a chaotic ReLU net trained 9,000 steps in float32.
-LONG_EPOCH1_RTOL, LONG_RTOL, LONG_ACCURACY_ATOL = 3e-3, 0.2, 0.003
-
-
+# Bounds: parity/ledger.toml, "chapter.full.*", measured on full runs (parity/spread.py chapter). The CNN's
+# full run has not been measured (hours a side on the 2-core machine): it has no bound yet.
 # Lockstep costs both sides' time: on the shared 2-core machine xavier takes minutes, deep and dropout
 # ~10 minutes each, the CNN hours. So these run only when asked for, on top of the long marker.
 FULL = os.environ.get("MINITORCH_RELU_FULL_CHAPTER") == "1"
@@ -113,7 +109,7 @@ FULL = os.environ.get("MINITORCH_RELU_FULL_CHAPTER") == "1"
 
 @pytest.mark.long
 @pytest.mark.skipif(not FULL, reason="full chapter programs in lockstep: set MINITORCH_RELU_FULL_CHAPTER=1 (slow)")
-@pytest.mark.parametrize("name", ["xavier", "deep", "dropout", "batchnorm", "cnn"])
+@pytest.mark.parametrize("name", ["xavier", "deep", "dropout", "batchnorm"])
 def test_full_program_float32(arrays, backend, name):
     from minitorch_relu.chapter import DEFAULTS
 
@@ -121,5 +117,7 @@ def test_full_program_float32(arrays, backend, name):
     print("\n" + report(result))
     for k, (ours, theirs) in enumerate(zip(result.engine.costs, result.torch.costs)):
         rel = np.abs(np.subtract(ours, theirs)) / np.abs(theirs)
-        assert rel[0] <= LONG_EPOCH1_RTOL and rel.max() <= LONG_RTOL
-        assert abs(result.engine.accuracy[k] - result.torch.accuracy[k]) <= LONG_ACCURACY_ATOL
+        check(f"chapter.full.{name}.epoch1", rel[0], backend, f"model {k}")
+        check(f"chapter.full.{name}.cost", rel.max(), backend, f"model {k}, epoch {int(rel.argmax()) + 1}")
+        check(f"chapter.full.{name}.accuracy", abs(result.engine.accuracy[k] - result.torch.accuracy[k]), backend,
+              f"model {k}")
