@@ -65,22 +65,32 @@ def _check_seed(seed):
     return seed % 2**64  # torch stores it as a uint64: -1 is 2**64 - 1
 
 
+_UPPER_BIT, _LOWER_BITS, _MATRIX_A = np.uint32(0x80000000), np.uint32(0x7FFFFFFF), np.uint32(0x9908B0DF)
+
+
+def _mix(u, v):
+    """MT19937's twist of word pairs: the top bit of u and the low 31 bits of v, shifted right; xor
+    MATRIX_A if v is odd."""
+    y = (u & _UPPER_BIT) | (v & _LOWER_BITS)
+    return (y >> np.uint32(1)) ^ (_MATRIX_A * (v & np.uint32(1)))
+
+
 def _twist(s):
     """The next block of 624 state words from the last one.
 
-    new[i] = new-or-old[i + 397] ^ twist(s[i], s[i + 1]), in four vector steps: each step reads
-    only words that are already final (old ones above, new ones 227 places back).
-    """
-    def twist(u, v):  # the top bit of u, the low 31 bits of v, shifted; xor MATRIX_A if v is odd
-        y = (u & np.uint32(0x80000000)) | (v & np.uint32(0x7FFFFFFF))
-        return (y >> np.uint32(1)) ^ (np.uint32(0x9908B0DF) * (v & np.uint32(1)))
+        new[i] = new-or-old[i + 397] ^ mix(s[i], s[i + 1])
 
+    mix reads old words only (but for the last word, whose partner wraps around to new[0]), so it
+    runs once over the block; the xors then go in three vector steps, each reading only words that
+    are already final (old ones above, new ones 227 places back).
+    """
     k = _N - _M  # 227
+    mixed = _mix(s[:-1], s[1:])
     new = np.empty_like(s)
-    new[:k] = s[_M:] ^ twist(s[:k], s[1:k + 1])
-    new[k:2 * k] = new[:k] ^ twist(s[k:2 * k], s[k + 1:2 * k + 1])
-    new[2 * k:_N - 1] = new[k:_M - 1] ^ twist(s[2 * k:_N - 1], s[2 * k + 1:])
-    new[_N - 1] = new[_M - 1] ^ twist(s[_N - 1:], new[:1])[0]  # the last word wraps around to new[0]
+    new[:k] = s[_M:] ^ mixed[:k]
+    new[k:2 * k] = new[:k] ^ mixed[k:2 * k]
+    new[2 * k:_N - 1] = new[k:_M - 1] ^ mixed[2 * k:]
+    new[_N - 1] = new[_M - 1] ^ _mix(s[_N - 1], new[0])  # two scalars: cheaper than 1-element arrays
     return new
 
 
