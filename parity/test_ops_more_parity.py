@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import minitorch_relu as mt
 from parity.ledger import check
-from parity.torch_compare import check_against_torch
+from parity.torch_compare import check_against_torch, op_error
 from tests.strategies import arrays, dims_for, shapes
 
 
@@ -168,7 +168,7 @@ def assert_linspace_matches(ours, theirs, key, backend):
         assert_same(ours, theirs)
     else:
         assert ours.shape == theirs.shape
-        check(key, _relative_to_one_plus(ours.numpy(), theirs.numpy()), backend, "torch's scalar linspace")
+        check(key, op_error(ours.numpy(), theirs.numpy()), backend, "torch's scalar linspace")
 
 
 @FEW
@@ -198,13 +198,8 @@ def test_arange_float(backend, start, length, step):
     assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
     # torch's vectorized CPU kernel adds step to a float32 base within each SIMD chunk; this engine
     # computes start + i * step in float64 once: the values differ by a float32 rounding or two
-    check("ops.arange.float32", _relative_to_one_plus(ours, theirs), backend)
+    check("ops.arange.float32", op_error(ours, theirs), backend)
 
-
-def _relative_to_one_plus(ours, theirs):
-    """max |ours - theirs| / (1 + |theirs|), the ops' metric in parity/ledger.toml (0 for no values)."""
-    theirs = theirs.astype(np.float64)
-    return float(np.max(np.abs(ours - theirs) / (1 + np.abs(theirs)), initial=0.0))
 
 
 @pytest.mark.filterwarnings("ignore:var\\(\\)|std\\(\\)")  # torch warns when N <= correction
