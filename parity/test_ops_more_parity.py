@@ -212,3 +212,16 @@ def test_var_and_std_of_subnormals_sum_in_float64_like_torch(backend, correction
         ours = getattr(mt.tensor(values, backend=backend), method)(correction=correction)
         theirs = getattr(torch.tensor(values), method)(correction=correction)
         assert_same(ours, theirs)
+
+
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 1)])
+def test_max_pool_sends_a_nan_gradient_to_the_winner_only(backend, kernel, stride):
+    # torch scatters each output's gradient to its argmax: the other pixels of the window get 0, not NaN * 0
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 4)).astype(np.float32)
+    grad = np.random.default_rng(1).normal(size=(2, 3, 4 // kernel if stride == kernel else 2, 2)).astype(np.float32)
+    grad[0, 0, 0, 0] = np.nan
+    ours = mt.tensor(x, backend=backend, requires_grad=True)
+    mt.nn.functional.max_pool2d(ours, kernel, stride).backward(mt.tensor(grad, backend=backend))
+    theirs = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(theirs, kernel, stride).backward(torch.tensor(grad))
+    assert_same(ours.grad, theirs.grad)

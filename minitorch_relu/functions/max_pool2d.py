@@ -15,6 +15,7 @@ Memory order: the views are channels-last, the order the convolutions here leave
 """
 
 from ..autograd import Function
+from .relu import zero_where_not
 
 
 def _offset_view(x_nhwc, di, dj, stride, out_hw):
@@ -58,10 +59,11 @@ class MaxPool2d(Function):
             else:
                 won &= ~found  # a tie with an earlier offset: that one won
                 found |= won
+            # only the winner gets the gradient, even a NaN one (as torch's scatter by index): not grad * won
             pixels = _offset_view(grad_x, di, dj, self.stride, self.out_hw)
             if tiles:
-                xp.multiply(grad_nhwc, won, out=pixels)
+                zero_where_not(won, grad_nhwc, out=pixels)
             else:
-                pixels += grad_nhwc * won
+                pixels += zero_where_not(won, grad_nhwc)
         h, w = grad_x.shape[1] - 2 * ph, grad_x.shape[2] - 2 * pw
         return (grad_x[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2),)

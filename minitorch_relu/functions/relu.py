@@ -4,6 +4,7 @@ A unit whose input stays negative gets gradient 0 forever: the "dying ReLU".
 """
 
 from ..autograd import Function
+from ..backend import backend_of
 
 
 class ReLU(Function):
@@ -19,10 +20,15 @@ class ReLU(Function):
         return (zero_where_not(self.out > 0, grad),)
 
 
-def zero_where_not(mask, values):
+def zero_where_not(mask, values, out=None):
     """``where(mask, values, 0)``, exactly (NaN included), without a branch per element: each value's
     bits ANDed with all ones (mask True) or all zeros. NumPy's where branches on every element, and a
-    ReLU's mask is close to random: 5-10x slower (benchmarks/README.md, "Changes to the core")."""
-    bits = 8 * values.dtype.itemsize
-    keep = mask.astype(f"uint{bits}") * (2**bits - 1)  # True -> all ones, False -> 0
-    return (values.view(f"uint{bits}") & keep).view(values.dtype)
+    ReLU's mask is close to random: 5-10x slower (benchmarks/README.md, "Changes to the core").
+    ``out``: an array (or view) of values' dtype and shape to write into instead of a new one."""
+    unsigned = f"uint{8 * values.dtype.itemsize}"
+    keep = mask.astype(unsigned)
+    keep *= keep.dtype.type(2 ** (8 * values.dtype.itemsize) - 1)  # True -> all ones, False -> 0
+    if out is None:
+        return (values.view(unsigned) & keep).view(values.dtype)
+    backend_of(out).xp.bitwise_and(values.view(unsigned), keep, out=out.view(unsigned))
+    return out
