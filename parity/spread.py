@@ -60,7 +60,7 @@ def run_profile(name):
         path.write_text(json.dumps(result, indent=1) + "\n")  # after each run: a long job keeps what it did
 
 
-_ENV_KEYS = ("OPENBLAS_CORETYPE", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY", "NPY_DISABLE_CPU_FEATURES",
+_ENV_KEYS = ("OPENBLAS_CORETYPE", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "NPY_DISABLE_CPU_FEATURES",
              "MINITORCH_RELU_PARITY_THREADS")
 
 
