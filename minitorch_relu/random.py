@@ -26,8 +26,8 @@ core/TransformationHelper.h, native/cpu/DistributionTemplates.h and avx_mathfun.
   result is ``value * std + mean``, fused (AVX2/AVX-512 kernels; the no-AVX2 kernel rounds twice).
 * ``randint`` (``random_(from, to)``) is ``word % range + from``, with 64-bit words from a range of
   2**28 up. ``randperm(n)`` swaps element i with element ``i + random() % (n - i)``.
-* ``bernoulli(p)`` is ``uniform64 < p`` per element: torch's portable kernel. On an Intel CPU torch
-  built with MKL (the pip wheels) uses MKL's own generator instead, so its dropout masks differ.
+* ``bernoulli(p)`` is ``uniform64 < p`` per element: dropout's masks (torch 2.14.1 takes this
+  kernel on every CPU; some older wheels took MKL's own generator on Intel CPUs instead).
 
 Values are drawn on the host (NumPy) and then moved to a tensor's backend, so a seed gives the same
 numbers on every device.
@@ -43,7 +43,7 @@ from .backend import get_backend
 from .tensor import Tensor, default_dtype
 
 _DEFAULT_SEED = 67280421310721  # torch.Generator()'s seed when none is given (c10's default_rng_seed_val)
-_N, _M = 624, 397  # MT19937: state words, and the offset of the word mixed in by the twist
+_N = 624  # MT19937's state words
 _STATE_BYTES = 5056  # sizeof(CPUGeneratorImplState): torch.get_rng_state()'s layout, kept byte for byte
 
 # torch.get_rng_state()'s bytes: the legacy TH generator struct, then the float normal cache.
@@ -65,48 +65,22 @@ def _check_seed(seed):
     return seed % 2**64  # torch stores it as a uint64: -1 is 2**64 - 1
 
 
-_UPPER_BIT, _LOWER_BITS, _MATRIX_A = np.uint32(0x80000000), np.uint32(0x7FFFFFFF), np.uint32(0x9908B0DF)
-
-
-def _mix(u, v):
-    """MT19937's twist of word pairs: the top bit of u and the low 31 bits of v, shifted right; xor
-    MATRIX_A if v is odd."""
-    y = (u & _UPPER_BIT) | (v & _LOWER_BITS)
-    return (y >> np.uint32(1)) ^ (_MATRIX_A * (v & np.uint32(1)))
-
-
-def _twist(s):
-    """The next block of 624 state words from the last one.
-
-        new[i] = new-or-old[i + 397] ^ mix(s[i], s[i + 1])
-
-    mix reads old words only (but for the last word, whose partner wraps around to new[0]), so it
-    runs once over the block; the xors then go in three vector steps, each reading only words that
-    are already final (old ones above, new ones 227 places back).
-    """
-    k = _N - _M  # 227
-    mixed = _mix(s[:-1], s[1:])
-    new = np.empty_like(s)
-    new[:k] = s[_M:] ^ mixed[:k]
-    new[k:2 * k] = new[:k] ^ mixed[k:2 * k]
-    new[2 * k:_N - 1] = new[k:_M - 1] ^ mixed[2 * k:]
-    new[_N - 1] = new[_M - 1] ^ _mix(s[_N - 1], new[0])  # two scalars: cheaper than 1-element arrays
-    return new
-
-
-def _temper(y):
-    y = y ^ (y >> np.uint32(11))
-    y = y ^ ((y << np.uint32(7)) & np.uint32(0x9D2C5680))
-    y = y ^ ((y << np.uint32(15)) & np.uint32(0xEFC60000))
-    return y ^ (y >> np.uint32(18))
+def _mt19937(words, pos):
+    """NumPy's MT19937 (the reference algorithm, in C) holding these 624 state words; it outputs
+    words[pos:] tempered, then twists. Seeding it first is only to build it: the state is set whole."""
+    bits = np.random.MT19937(0)
+    bits.state = {"bit_generator": "MT19937", "state": {"key": words, "pos": pos}}
+    return bits
 
 
 class Generator:
     """torch.Generator() for the CPU: MT19937 with torch's seeding, state layout and normal cache.
 
-    ``left`` and ``next`` follow torch's engine: ``next`` is the index of the next state word to
-    output, and a twist happens when ``left`` reaches 1 (so a freshly seeded generator, left = 1,
-    twists on its first draw).
+    The words come from NumPy's MT19937, the same algorithm (torch's engine twists and tempers as
+    the reference code does); this class adds torch's seeding and its bookkeeping. ``left`` and
+    ``next`` follow torch's engine: ``next`` is the index of the next state word to output, and a
+    twist happens when ``left`` reaches 1 (so a freshly seeded generator, left = 1, twists on its
+    first draw: NumPy's position 624).
     """
 
     def __init__(self, device="cpu"):
@@ -121,7 +95,8 @@ class Generator:
         state = [seed & 0xFFFFFFFF]
         for j in range(1, _N):  # a recurrence: each word needs the previous one, so a plain loop
             state.append((1812433253 * (state[-1] ^ (state[-1] >> 30)) + j) & 0xFFFFFFFF)
-        self._seed, self._state, self._left, self._next = seed, np.array(state, np.uint32), 1, 0
+        self._seed, self._left, self._next = seed, 1, 0
+        self._bits = _mt19937(np.array(state, np.uint32), _N)
         self._next_double_normal = None  # Box-Muller's second value, kept for the next small normal_
         self._next_float_normal = None  # torch keeps this one too (unused on the CPU): saved, restored
         return self
@@ -136,23 +111,22 @@ class Generator:
         return self._seed
 
     # ----- raw words ------------------------------------------------------------------------------
+    def _raw(self, n):
+        """n words (as uint64 values below 2**32), with torch's left/next moved on as its engine does."""
+        if n > self._left - 1:  # one twist or more: the last block gives the last t words
+            t = n - (self._left - 1) - _N * ((n - self._left) // _N)
+            self._left, self._next = _N + 1 - t, t
+        else:
+            self._left, self._next = self._left - n, self._next + n
+        return self._bits.random_raw(n)
+
     def random(self, n):
         """n 32-bit words (uint32), torch's random() n times."""
-        blocks = []
-        while n > 0:
-            if self._left == 1:  # torch: --left reaches 0 -> twist, left = 624, next = 0, draw one
-                # left = 625 here because the take below subtracts what torch's decrement already did
-                self._state, self._left, self._next = _twist(self._state), _N + 1, 0
-            take = min(n, self._left - 1)
-            blocks.append(self._state[self._next:self._next + take])
-            self._next += take
-            self._left -= take
-            n -= take
-        return _temper(np.concatenate(blocks)) if blocks else np.empty(0, np.uint32)
+        return self._raw(n).astype(np.uint32)
 
     def random64(self, n):
         """n 64-bit words (uint64), torch's random64(): two words, the first one high."""
-        words = self.random(2 * n).astype(np.uint64)
+        words = self._raw(2 * n)
         return (words[0::2] << np.uint64(32)) | words[1::2]
 
     # ----- state ----------------------------------------------------------------------------------
@@ -160,7 +134,7 @@ class Generator:
         """The state as torch.Generator.get_state()'s 5056 bytes (a 1-D uint8 array)."""
         pod = np.zeros((), _STATE_LAYOUT)
         pod["seed"], pod["left"], pod["seeded"], pod["next"] = self._seed, self._left, 1, self._next
-        pod["state"] = self._state
+        pod["state"] = self._bits.state["state"]["key"]
         if self._next_double_normal is not None:
             pod["normal_is_valid"], pod["normal_y"] = 1, self._next_double_normal
         if self._next_float_normal is not None:
@@ -175,10 +149,12 @@ class Generator:
                              f"got dtype {array.dtype} and shape {array.shape}")
         pod = np.frombuffer(array.tobytes(), _STATE_LAYOUT)[0]
         left, nxt, state = int(pod["left"]), int(pod["next"]), pod["state"]
-        if not (pod["seeded"] and 0 < left <= _N and nxt <= _N) or state.max() > 0xFFFFFFFF:
+        # torch's engine reaches left + next = 625 only (or left = 1 before its first twist)
+        if not (pod["seeded"] and 0 < left <= _N and (left + nxt == _N + 1 or left == 1 and nxt <= _N)) \
+                or state.max() > 0xFFFFFFFF:
             raise ValueError(f"set_state: not a valid MT19937 state (left={left}, next={nxt}, seeded={int(pod['seeded'])})")
         self._seed, self._left, self._next = int(pod["seed"]), left, nxt
-        self._state = state.astype(np.uint32)
+        self._bits = _mt19937(state.astype(np.uint32), _N if left == 1 else nxt)
         self._next_double_normal = float(pod["normal_y"]) if pod["normal_is_valid"] else None
         self._next_float_normal = float(pod["next_float_normal"]) if pod["next_float_normal_is_valid"] else None
         return self
@@ -415,17 +391,15 @@ def permutation(n, generator=None):
 
 def bernoulli(shape, p=0.5, dtype=None, generator=None):
     """0/1 array like ``torch.empty(shape, dtype=dtype).bernoulli_(p)`` on torch's portable path:
-    one float64 uniform per element, 1 where it is below p (used for dropout masks).
-
-    Torch on an Intel CPU with MKL (the pip wheels) takes another path: it draws one 32-bit word
-    to seed MKL's own generator, so its masks differ from these.
+    one float64 uniform per element, 1 where it is below p (dropout's masks: the same as torch 2.14.1's).
     """
     dtype = np.dtype(np.float32 if dtype is None else dtype)
     if not 0 <= p <= 1:
         raise ValueError(f"bernoulli: p must be in [0, 1], got {p}")
     shape = _shape(shape)
-    x = _unit_uniform(_generator(generator), math.prod(shape), np.float64)
-    return (x < p).astype(dtype).reshape(shape)
+    # u = k * 2**-53 exactly (k: random64's low 53 bits), so u < p is k < ceil(p * 2**53): integers only
+    k = _generator(generator).random64(math.prod(shape)) & np.uint64(2**53 - 1)
+    return (k < np.uint64(math.ceil(p * 2.0**53))).astype(dtype).reshape(shape)
 
 
 # ----- tensors: mt.rand, randn, randint, randperm -------------------------------------------------
