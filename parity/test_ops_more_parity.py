@@ -225,3 +225,32 @@ def test_max_pool_sends_a_nan_gradient_to_the_winner_only(backend, kernel, strid
     theirs = torch.tensor(x, requires_grad=True)
     torch.nn.functional.max_pool2d(theirs, kernel, stride).backward(torch.tensor(grad))
     assert_same(ours.grad, theirs.grad)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 1, 1), (3, 2, 1)])
+def test_max_pool_sends_a_nan_windows_gradient_to_its_last_nan(backend, kernel, stride, padding):
+    # torch's loop takes a value when it is larger or NaN: a NaN window's argmax is its last NaN
+    rng = np.random.default_rng(2)
+    x = np.round(rng.normal(size=(2, 3, 6, 6)), 0).astype(np.float32)  # rounded: ties too
+    x[rng.random(x.shape) < 0.2] = np.nan
+    ours = mt.tensor(x, backend=backend, requires_grad=True)
+    out = mt.nn.functional.max_pool2d(ours, kernel, stride, padding)
+    grad = rng.normal(size=out.shape).astype(np.float32)
+    out.backward(mt.tensor(grad, backend=backend))
+    theirs = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.max_pool2d(theirs, kernel, stride, padding)
+    expected.backward(torch.tensor(grad))
+    assert_same(out.detach(), expected.detach())
+    # overlapping windows add their gradients in another order than torch's scatter: equal to rounding
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6, atol=1e-6)
+    assert np.array_equal(ours.grad.numpy() != 0, theirs.grad.numpy() != 0)
+
+
+def test_relu_passes_the_gradient_at_nan_like_torch(backend):
+    x = np.array([np.nan, -1.0, 0.0, -0.0, 2.0, np.inf, -np.inf], np.float32)
+    grad = np.array([5.0, np.nan, np.nan, 3.0, np.nan, 1.0, 1.0], np.float32)
+    ours = mt.tensor(x, backend=backend, requires_grad=True)
+    mt.nn.functional.relu(ours).backward(mt.tensor(grad, backend=backend))
+    theirs = torch.tensor(x, requires_grad=True)
+    torch.relu(theirs).backward(torch.tensor(grad))
+    assert_same(ours.grad, theirs.grad)

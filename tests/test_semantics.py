@@ -614,9 +614,16 @@ def test_relu_passes_no_nan_to_inactive_units():
     assert x.grad.numpy()[0] == 0.0 and np.isnan(x.grad.numpy()[1])
 
 
+def test_relu_passes_the_gradient_where_its_input_is_nan():
+    # torch's threshold_backward: 0 where out <= 0, else grad; relu(NaN) is NaN and NaN <= 0 is false
+    x = t([float("nan"), -1.0, 0.0, 2.0], requires_grad=True)
+    x.relu().backward(t([5.0, 5.0, 5.0, float("nan")]))
+    assert np.array_equal(x.grad.numpy(), [5.0, 0.0, 0.0, np.nan], equal_nan=True)
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_relus_branch_free_select_is_numpys_where_bit_for_bit(dtype):
-    from minitorch_relu.functions.relu import zero_where_not
+    from minitorch_relu.functions.relu import zero_where, zero_where_not
 
     values = np.array([1.5, -0.0, 0.0, np.nan, -np.inf, np.inf, -2.5, np.nan, 3e-8], dtype=dtype)
     mask = np.array([True, True, False, True, True, False, False, False, True])
@@ -626,3 +633,8 @@ def test_relus_branch_free_select_is_numpys_where_bit_for_bit(dtype):
     strided = np.arange(12.0, dtype=dtype).reshape(3, 4)[:, ::2]  # a view with gaps: same result
     assert np.array_equal(zero_where_not(strided > 3, strided), np.where(strided > 3, strided, 0))
     assert zero_where_not(np.array(1.0) > 0, np.array(dtype(np.nan))).ndim == 0  # 0-d stays 0-d
+    bits = f"u{values.itemsize}"
+    assert np.array_equal(zero_where(mask, values).view(bits), np.where(mask, dtype(0), values).view(bits))
+    into = np.full(values.shape, 7, dtype)
+    assert zero_where(mask, values, out=into) is into
+    assert np.array_equal(into.view(bits), np.where(mask, dtype(0), values).view(bits))

@@ -20,8 +20,8 @@ MAX_FUSED_CLASSES = 1024  # cross-entropy runs one thread per row: right for a c
 
 # (input params, output params, body) of each cupy.ElementwiseKernel; ``i`` is the element's index.
 _SOURCES = {
-    # ReLU's backward: grad * (out > 0), as relu.py writes it.
-    "relu_backward": ("T out, T grad", "T grad_in", "grad_in = grad * (T)(out > (T)0);"),
+    # ReLU's backward: 0 where out <= 0, else grad (NaN included), as relu.py writes it.
+    "relu_backward": ("T out, T grad", "T grad_in", "grad_in = out <= (T)0 ? (T)0 : grad;"),
     # One thread per row i of (N, C) logits: the row's max, exp of the shifted row and its sum, then
     # probs = exp / sum and -log softmax at the target; NaN for a target outside [0, C), as the
     # readable device path gives.
@@ -100,7 +100,7 @@ def cross_entropy_backward(probs, target, grad, divisor):
 @cupy_version_of(relu.ReLU)
 class ReLU(relu.ReLU):
     def backward(self, grad):
-        return (relu_backward(self.out, grad),)  # grad * (out > 0) as one launch, not two
+        return (relu_backward(self.out, grad),)  # the select as one launch, not three
 
 
 @cupy_version_of(cross_entropy.CrossEntropy)

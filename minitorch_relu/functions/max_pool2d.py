@@ -7,8 +7,9 @@ output is the running maximum over the kh*kw views.
 The gradient flows only to the position that won. torch's rule picks the winner: a later value
 replaces the current maximum only if it is strictly larger, so on ties the first maximum in the
 window's row-major order wins; backward walks the offsets in that order and routes each window's
-gradient to the first offset equal to the maximum. (A window holding NaN outputs NaN, as in torch,
-but its gradient is dropped here, where torch sends it to the NaN.)
+gradient to the first offset equal to the maximum. A NaN always replaces the maximum in torch's
+loop (``val > maxval || isnan(val)``), so a window holding NaN outputs NaN and sends its gradient to
+its last NaN: backward does that too, in a second walk only when some window is NaN.
 
 Memory order: the views are channels-last, the order the convolutions here leave their outputs in
 (see conv2d.py), so every pass reads runs of contiguous channels.
@@ -65,5 +66,17 @@ class MaxPool2d(Function):
                 zero_where_not(won, grad_nhwc, out=pixels)
             else:
                 pixels += zero_where_not(won, grad_nhwc)
+        nan_windows = xp.isnan(self.out)
+        if nan_windows.any():
+            self._to_last_nan(nan_windows, grad_nhwc, grad_x)
         h, w = grad_x.shape[1] - 2 * ph, grad_x.shape[2] - 2 * pw
         return (grad_x[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2),)
+
+    def _to_last_nan(self, pending, grad_nhwc, grad_x):
+        """Each NaN window's gradient to its last NaN in row-major order (the first walk gave it to no one:
+        NaN equals nothing)."""
+        xp = self.xp
+        for di, dj in reversed(self.offsets):
+            won = xp.isnan(_offset_view(self.x_nhwc, di, dj, self.stride, self.out_hw)) & pending
+            pending &= ~won
+            _offset_view(grad_x, di, dj, self.stride, self.out_hw)[...] += zero_where_not(won, grad_nhwc)
