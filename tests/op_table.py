@@ -537,11 +537,11 @@ PROBABILITIES = st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0]))  # t
 INNER_PROBABILITIES = st.floats(0.05, 0.95)
 
 
-def _binary(x_values, weighted=False, pos_weighted=False):
+def _binary(x_values, weighted=False, pos_weighted=False, target_values=st.floats(0.0, 1.0)):
     def draw(data):
         shape = data.draw(shapes())
         x = data.draw(arrays(shape, x_values))
-        target = data.draw(arrays(shape, st.floats(0.0, 1.0)))
+        target = data.draw(arrays(shape, target_values))
         params = dict(reduction=data.draw(st.sampled_from(REDUCTIONS)))
         # weights are constants (no gradient), broadcast from the trailing dims
         tail = shape[len(shape) - data.draw(st.integers(0, len(shape))):]
@@ -561,14 +561,18 @@ def _constant(lib, array, like):
     return lib.tensor(array, dtype=like.dtype, backend=like.backend)
 
 
-op("binary_cross_entropy", _binary(PROBABILITIES), _binary(INNER_PROBABILITIES))(
+# for gradcheck the targets stay inside (0, 1) too: a finite-difference step past 0 or 1 is refused
+# (BCE checks its target as torch does)
+INNER = dict(target_values=INNER_PROBABILITIES)
+op("binary_cross_entropy", _binary(PROBABILITIES), _binary(INNER_PROBABILITIES, **INNER))(
     lambda lib, x, t, reduction: F(lib).binary_cross_entropy(x, t, reduction=reduction))
-op("binary_cross_entropy weight", _binary(INNER_PROBABILITIES, weighted=True))(
+op("binary_cross_entropy weight", _binary(INNER_PROBABILITIES, weighted=True),
+   _binary(INNER_PROBABILITIES, weighted=True, **INNER))(
     lambda lib, x, t, reduction, weight: F(lib).binary_cross_entropy(
         x, t, weight=_constant(lib, weight, x), reduction=reduction))
-op("nn.BCELoss", _binary(PROBABILITIES), _binary(INNER_PROBABILITIES))(
+op("nn.BCELoss", _binary(PROBABILITIES), _binary(INNER_PROBABILITIES, **INNER))(
     lambda lib, x, t, reduction: lib.nn.BCELoss(reduction=reduction)(x, t))
-op("nn.Sigmoid + nn.BCELoss", _binary(floats(-5.0, 5.0)))(
+op("nn.Sigmoid + nn.BCELoss", _binary(floats(-5.0, 5.0)), _binary(floats(-5.0, 5.0), **INNER))(
     lambda lib, x, t, reduction: lib.nn.BCELoss(reduction=reduction)(lib.nn.Sigmoid()(x), t))
 
 LOGITS = st.one_of(floats(-8.0, 8.0), st.sampled_from([-100.0, 100.0]))  # finite at +-100

@@ -351,6 +351,10 @@ def test_binary_cross_entropy_values_and_errors(backend):
     if backend == "numpy":
         with pytest.raises(RuntimeError, match=r"between 0 and 1, found \[1.5\]"):
             F.binary_cross_entropy(mt.tensor([0.5, 1.5]), mt.tensor([0.0, 1.0]))
+        with pytest.raises(RuntimeError, match=r"input should be between 0 and 1, found \[nan\]"):  # as torch
+            F.binary_cross_entropy(mt.tensor([0.5, float("nan")]), mt.tensor([0.0, 1.0]))
+        with pytest.raises(RuntimeError, match=r"target should be between 0 and 1, found \[-0.5\]"):  # as torch
+            F.binary_cross_entropy(mt.tensor([0.5, 0.5]), mt.tensor([-0.5, 1.0]))
 
 
 def test_binary_cross_entropy_with_logits_is_finite_at_100(backend):

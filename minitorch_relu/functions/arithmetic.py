@@ -100,19 +100,38 @@ class Neg(Function):
         return (-grad,)
 
 
+def torch_power(xp, a, p):
+    """a ** p for a number p as torch's CPU kernel computes it: these exponents by cheaper operations,
+    with their roundings and their edge values (x ** -0.5 is 1 / sqrt(x): NaN at -inf, -inf at -0.0,
+    where pow gives 0 and inf)."""
+    if a.dtype.kind != "f":
+        return a**p
+    if p == 2:
+        return a * a
+    if p == 3:
+        return a * a * a
+    if p == 0.5:
+        return xp.sqrt(a)
+    if p == -0.5:
+        return 1 / xp.sqrt(a)
+    if p == -1:
+        return 1 / a
+    if p == -2:
+        return 1 / (a * a)
+    return a**p
+
+
 class PowScalar(Function):
-    """x ** p for a number p: d/dx = p * x ** (p - 1)."""
+    """x ** p for a number p: d/dx = p * x ** (p - 1) (both powers as torch computes them)."""
 
     saved_inputs = (0,)
 
     def forward(self, a, exponent):
         self.a, self.exponent = a, exponent
-        return a**exponent
+        return torch_power(self.xp, a, exponent)
 
     def backward(self, grad):
         a, p = self.a, self.exponent
-        if p == 0:
-            return (grad * 0,)
-        # torch computes x ** -0.5 as 1 / sqrt(x) (its derivative at p = 0.5): -inf at -0.0, where pow gives inf
-        power = 1 / self.xp.sqrt(a) if p == 0.5 else a ** (p - 1)
-        return (grad * (p * power),)
+        if p == 0:  # torch's zeros: not grad * 0, which is NaN where grad is
+            return (self.xp.zeros(a.shape, dtype=grad.dtype),)
+        return (grad * (p * torch_power(self.xp, a, p - 1)),)

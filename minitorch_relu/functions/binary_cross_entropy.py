@@ -14,7 +14,8 @@ From a logit z, with x = sigmoid(z) folded in (finite for any z, e.g. +-100):
     dloss/dt = -z
 
 ``pos_weight`` p weights the positive term: loss = (1 - t) z - (1 + (p - 1) t) log sigmoid(z), so
-dloss/dz = (1 + (p - 1) t) sigmoid(z) - p t and dloss/dt = -z - (p - 1) log sigmoid(z).
+dloss/dz = (p t + 1 - t) sigmoid(z) - p t and dloss/dt = log sigmoid(-z) - p log sigmoid(z) (torch's
+forms: the second is inf at z = -inf, where -z - (p - 1) log sigmoid(z) reads inf - inf).
 ``weight`` multiplies each element's loss (and so its gradients). Neither weight gets a gradient.
 """
 
@@ -57,7 +58,8 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(self, z, target, weight=None, pos_weight=None, reduction="mean"):
         xp = self.xp
         self.z, self.target, self.weight, self.pos_weight, self.reduction = z, target, weight, pos_weight, reduction
-        self.log_sigmoid = xp.minimum(z, 0) - xp.log1p(xp.exp(-xp.abs(z)))
+        self.tail = xp.log1p(xp.exp(-xp.abs(z)))
+        self.log_sigmoid = xp.minimum(z, 0) - self.tail
         positive_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
         losses = (1 - target) * z - positive_weight * self.log_sigmoid
         if weight is not None:
@@ -72,9 +74,9 @@ class BinaryCrossEntropyWithLogits(Function):
         sigmoid = xp.exp(self.log_sigmoid)
         grad_z = grad_t = None
         if self.needs_input_grad[0]:
-            d_z = sigmoid - t if p is None else ((p - 1) * t + 1) * sigmoid - p * t
+            d_z = sigmoid - t if p is None else (p * t + 1 - t) * sigmoid - p * t
             grad_z = unbroadcast(scale * d_z, z.shape)
         if self.needs_input_grad[1]:
-            d_t = -z if p is None else -z - (p - 1) * self.log_sigmoid
+            d_t = -z if p is None else (xp.minimum(-z, 0) - self.tail) - p * self.log_sigmoid
             grad_t = unbroadcast(scale * d_t, t.shape)
         return grad_z, grad_t

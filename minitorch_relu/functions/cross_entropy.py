@@ -70,5 +70,5 @@ class SmoothedCrossEntropy(Function):
 
     def backward(self, grad):
         scale = loss_scale(grad, self.reduction, self.count, per_row=True)
-        zero = self.xp.zeros((), dtype=self.probs.dtype)
-        return self.xp.where(self.kept, (self.probs - self.q) * scale, zero), None  # ignored rows: 0
+        # ignored rows: 0, as torch's log-softmax backward gives them (p * 0: NaN where the row's softmax is)
+        return self.xp.where(self.kept, (self.probs - self.q) * scale, self.probs * 0), None

@@ -8,23 +8,29 @@ min < x < max (0 at a bound, as ReLU = clamp(min=0) has gradient 0 at 0).
 from ..autograd import Function
 
 
+def torch_sign(x):
+    """torch's sign: (x > 0) - (x < 0), so 0 at NaN (NumPy's sign gives NaN there)."""
+    return (x > 0).astype(x.dtype) - (x < 0)
+
+
 class Abs(Function):
-    """|x|, with d|x|/dx = sign(x) (0 at x = 0)."""
+    """|x|, with d|x|/dx = sign(x) (0 at x = 0, and at NaN as in torch)."""
 
     def forward(self, x):
         self.x = x
         return self.xp.abs(x)
 
     def backward(self, grad):
-        return (grad * self.xp.sign(self.x),)
+        return (grad * torch_sign(self.x),)
 
 
 class Sign(Function):
-    """sign(x) in {-1, 0, 1}: flat between its jumps, so its gradient is 0 everywhere (as in torch)."""
+    """sign(x) in {-1, 0, 1} (0 at NaN, as in torch): flat between its jumps, so its gradient is 0
+    everywhere (as in torch)."""
 
     def forward(self, x):
         self.shape, self.dtype = x.shape, x.dtype
-        return self.xp.sign(x)
+        return torch_sign(x) if x.dtype.kind == "f" else self.xp.sign(x)
 
     def backward(self, grad):
         return (self.xp.zeros(self.shape, dtype=self.dtype),)

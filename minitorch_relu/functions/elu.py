@@ -1,6 +1,9 @@
 """ELU: x for x > 0, alpha * (exp(x) - 1) otherwise.
 
     elu'(x) = 1 for x > 0, alpha * exp(x) otherwise (alpha at exactly 0, as in torch)
+
+At x = NaN torch's own kernels disagree: its vector loop gives the gradient NaN, its scalar loop
+(a tensor's last few elements) gives 1. This gives NaN, as the vector loop does for most elements.
 """
 
 from ..autograd import Function

@@ -5,6 +5,9 @@
 approximate='tanh' replaces Phi(x) by (1 + tanh(u)) / 2 with u = sqrt(2/pi) * (x + 0.044715 x^3):
 
     gelu'(x) = (1 + tanh(u)) / 2 + x/2 * (1 - tanh(u)^2) * sqrt(2/pi) * (1 + 3 * 0.044715 x^2)
+
+At x = +inf this gives inf, as torch's scalar loop and its float64 kernels do; torch's float32
+vector loop (most elements of a tensor) gives NaN there.
 """
 
 import math

@@ -1,9 +1,11 @@
 """prod: the product of the elements, over all of them or along one dimension.
 
-d(x_1 x_2 ... x_n)/dx_i is the product of every *other* element. Written as prod / x_i it breaks
-at x_i = 0, so it is computed as (product of the elements before i) * (product of those after i),
-two running products: exact with zeros too. That is torch's convention: with one zero, only the
-zero's position gets a gradient (the product of the others); with two or more, every gradient is 0.
+d(x_1 x_2 ... x_n)/dx_i is the product of every *other* element. torch computes it as prod / x_i
+when no element is 0 (so with an infinity the gradient is inf / inf = NaN, as in torch); with zeros,
+that breaks, and it takes (product of the elements before i) * (product of those after i), two
+running products, exact with zeros. Over every element, two zeros or more make every gradient 0
+(torch's shortcut); along a dimension, torch takes the running products for the whole tensor once
+any element is 0.
 """
 
 from ..autograd import Function
@@ -32,20 +34,30 @@ class Prod(Function):
         if dim is None:  # every element: a product along the flattened tensor
             self.x = x.reshape(-1)
             self.axis = 0
-            return x.prod(keepdims=keepdim) if x.ndim else x.copy()
+            self.out = x.prod(keepdims=keepdim) if x.ndim else x.copy()
+            return self.out
         axes = normalize_dims(dim, x.ndim)
         self.axis = axes[0] if axes else None  # () for a 0-d x: nothing to multiply
         self.x = x
         if self.axis is None:
             return x.copy()
-        return x.prod(axis=self.axis, keepdims=keepdim)
+        self.out = x.prod(axis=self.axis, keepdims=keepdim)
+        return self.out
 
     def backward(self, grad):
-        if self.axis is None:  # 0-d input along dim 0: the product is x itself
+        if self.axis is None or not self.x_shape:  # a 0-d input: the product is x itself
             return (grad,)
-        others = product_of_others(self.x, self.axis, self.xp)
+        xp, x = self.xp, self.x
+        zeros = int(xp.count_nonzero(x == 0))
         if self.dim is None:
-            return ((grad.reshape(()) * others).reshape(self.x_shape),)
-        if not self.keepdim:
-            grad = self.xp.expand_dims(grad, self.axis)
-        return (grad * others,)
+            grad = grad.reshape(())
+        elif not self.keepdim:
+            grad = xp.expand_dims(grad, self.axis)
+        if zeros == 0:
+            out = self.out if self.dim is None or self.keepdim else xp.expand_dims(self.out, self.axis)
+            others = out / x
+        elif zeros > 1 and self.dim is None:
+            return (xp.zeros(self.x_shape, dtype=grad.dtype),)  # not grad * 0: a NaN gradient gives 0 too
+        else:
+            others = product_of_others(x, self.axis, xp)
+        return ((grad * others).reshape(self.x_shape),)

@@ -54,7 +54,8 @@ class Mean(Function):
 
 
 class _ExtremeAll(Function):
-    """max or min over every element; like torch, the gradient is split evenly among the tied extremes."""
+    """max or min over every element; like torch, the gradient is split evenly among the tied extremes
+    (among the NaNs, when a NaN is the result)."""
 
     saved_inputs = (0,)
     saves_output = True
@@ -67,7 +68,7 @@ class _ExtremeAll(Function):
         return self.out
 
     def backward(self, grad):
-        mask = self.x == self.out
+        mask = self.xp.isnan(self.x) if self.xp.isnan(self.out) else self.x == self.out
         share = (grad / mask.sum()).astype(self.x.dtype)
         return (self.xp.where(mask, share, self.xp.zeros((), dtype=share.dtype)),)  # not mask * share: 0 * nan
 

@@ -27,7 +27,8 @@ class Var(Function):
         self.dof = count - correction  # degrees of freedom: N - correction
         self.divisor = max(0, self.dof)  # 0 gives inf or nan, as torch does
         # backward reads the deviations in x's own dtype, as torch's backward computes them
-        self.deviation = x - x.mean(axis=self.axes, keepdims=True)
+        self.x, self.mean = x, x.mean(axis=self.axes, keepdims=True)
+        self.deviation = x - self.mean
         wide = x.astype("float64", copy=False)
         deviation = wide - wide.mean(axis=self.axes, keepdims=True)
         return (deviation * deviation).sum(axis=self.axes, keepdims=keepdim) / self.divisor
@@ -40,11 +41,12 @@ class Var(Function):
 
     def _without_degrees_of_freedom(self, grad):
         """N <= correction: the variance was inf or nan. torch's gradient is then inf, or nan where x
-        equals the mean, for a reduction over every dim (dim=None); along given dims it divides by
-        N - correction as it stands (inf for 0, a finite number for a negative). Matched here."""
+        equals the mean (x == mean, not x - mean == 0: inf equals an inf mean), for a reduction over
+        every dim (dim=None); along given dims it divides by N - correction as it stands (inf for 0,
+        a finite number for a negative). Matched here."""
         xp = self.xp
         if self.every_dim:
-            inf_or_nan = xp.where(self.deviation == 0, float("nan"), float("inf")).astype(grad.dtype)
+            inf_or_nan = xp.where(self.x == self.mean, float("nan"), float("inf")).astype(grad.dtype)
             return grad * inf_or_nan
         return grad * (2 / self.dof if self.dof else float("inf")) * self.deviation
 

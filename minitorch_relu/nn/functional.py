@@ -161,9 +161,11 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-(t log x + (1 - t) log(1 - x)) per element, for probabilities x in [0, 1] (logs clamped at -100)."""
     _check_reduction(reduction)
     _check_binary_target("binary_cross_entropy", input, target, weight)
-    if on_host(input.data) and input.data.size and ((input.data < 0) | (input.data > 1)).any():
-        bad = input.data[(input.data < 0) | (input.data > 1)][:5]
-        raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1, found {bad.tolist()}")
+    for name, values in (("input", input.data), ("target", target.data)):  # NaN is outside too, as in torch
+        outside = ~((values >= 0) & (values <= 1)) if on_host(values) and values.size else None
+        if outside is not None and outside.any():
+            raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1, "
+                               f"found {values[outside][:5].tolist()}")
     return F.BinaryCrossEntropy.apply(input, target, weight=None if weight is None else weight.data,
                                       reduction=reduction)
 
