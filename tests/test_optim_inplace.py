@@ -9,7 +9,7 @@ import pytest
 
 import minitorch_relu as mt
 from minitorch_relu.backend import get_backend
-from minitorch_relu.optim._inplace import add_, addcdiv_, addcmul_, div_, lerp_, mul_
+from minitorch_relu.optim._inplace import CACHE_BLOCK, add_, addcdiv_, addcmul_, div_, in_cache_blocks, lerp_, mul_
 
 
 def arrays(backend, dtype, n=1000, seed=0):
@@ -50,6 +50,38 @@ def test_each_helper_is_its_formula_in_torchs_order_to_the_bit(backend, dtype):
     for name, result in results.items():
         assert result.dtype == dtype, name
         np.testing.assert_array_equal(xp.to_numpy(result), expected[name], err_msg=name)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_in_cache_blocks_gives_one_calls_bits(backend, amsgrad):
+    from minitorch_relu.optim.adam import adam_update
+
+    xp = get_backend(backend)
+    rng = np.random.default_rng(3)
+    n = 2 * CACHE_BLOCK + 123  # two whole blocks and a part
+    start = [rng.normal(size=(n // 7, 7)).astype(np.float32) for _ in range(4)]  # param, grad, m, v
+    start[3] = np.abs(start[3])
+    hyper = dict(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.1, amsgrad=amsgrad, maximize=False)
+    results = []
+    for run in (adam_update, lambda *a, **k: in_cache_blocks(adam_update, *a, **k)):
+        param, grad, m, v = (xp.asarray(a.copy()) for a in start)
+        v_max = xp.asarray(start[3].copy()) if amsgrad else None
+        for step in (1, 2, 3):
+            run(param, grad, m, v, v_max, step=step, **hyper)
+        results.append([xp.to_numpy(a) for a in (param, m, v)])
+    for one_call, blocks in zip(*results):
+        np.testing.assert_array_equal(blocks, one_call)
+    assert not np.array_equal(results[0][0], start[0])  # the update did run
+
+
+def test_in_cache_blocks_calls_once_for_a_strided_array():
+    calls = []
+    big = np.zeros((2, 2 * CACHE_BLOCK), np.float32)
+    in_cache_blocks(lambda *arrays: calls.append([a.shape for a in arrays]), big[:, ::2], big[:, 1::2])
+    assert calls == [[(2, CACHE_BLOCK), (2, CACHE_BLOCK)]]  # blocks of a strided view would be copies
+    calls.clear()
+    in_cache_blocks(lambda *arrays: calls.append([a.shape for a in arrays]), big, big)
+    assert calls == [[(CACHE_BLOCK,), (CACHE_BLOCK,)]] * 4
 
 
 def test_helpers_write_into_their_first_argument_and_return_it(backend):

@@ -7,7 +7,7 @@ of other engines moves eps and does not match torch.
 
 from ..backend import backend_of, is_cupy
 from ._cupy_kernels import fused_adam_update
-from ._inplace import add_, addcdiv_, addcmul_, div_, lerp_, mul_
+from ._inplace import add_, addcdiv_, addcmul_, div_, in_cache_blocks, lerp_, mul_
 from .optimizer import Optimizer, check_range, start_step
 
 
@@ -69,8 +69,8 @@ class Adam(Optimizer):
                 if is_cupy(p.data) and not group["amsgrad"]:
                     _step_cupy(p, state, hyper)
                 else:
-                    adam_update(p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"],
-                                state.get("max_exp_avg_sq"), state["step"], amsgrad=group["amsgrad"], **hyper)
+                    in_cache_blocks(adam_update, p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"],
+                                    state.get("max_exp_avg_sq"), step=state["step"], amsgrad=group["amsgrad"], **hyper)
         return loss
 
 
