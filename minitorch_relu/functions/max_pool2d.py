@@ -45,15 +45,24 @@ class MaxPool2d(Function):
         xp = self.xp
         (ph, pw) = self.padding
         grad_nhwc = grad.transpose(0, 2, 3, 1)
-        # Windows that tile the input exactly (stride = kernel, nothing left over) write every pixel
-        # once: plain stores into an uninitialized array. Otherwise pixels shared by windows (or in
-        # none) start at zero and add up.
         kh, kw = self.offsets[-1][0] + 1, self.offsets[-1][1] + 1
         (ho, wo), (sh, sw) = self.out_hw, self.stride
-        tiles = (sh, sw) == (kh, kw) and self.x_nhwc.shape[1:3] == (ho * kh, wo * kw)
-        grad_x = (xp.empty if tiles else xp.zeros)(self.x_nhwc.shape, dtype=grad.dtype)
+        if (sh, sw) == (kh, kw) and self.x_nhwc.shape[1:3] == (ho * kh, wo * kw):
+            grad_x = self._tiles_backward(grad_nhwc, kh, kw)
+        else:
+            grad_x = self._offsets_backward(grad_nhwc)
+        nan_windows = xp.isnan(self.out)
+        if nan_windows.any():
+            self._to_last_nan(nan_windows, grad_nhwc, grad_x)
+        h, w = grad_x.shape[1] - 2 * ph, grad_x.shape[2] - 2 * pw
+        return (grad_x[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2),)
+
+    def _offsets_backward(self, grad_nhwc):
+        """Any windows: walk the offsets in row-major window order, the first maximum wins; pixels
+        shared by windows (or in none) start at zero and add up."""
+        grad_x = self.xp.zeros(self.x_nhwc.shape, dtype=grad_nhwc.dtype)
         found = None  # windows whose winner is already found
-        for di, dj in self.offsets:  # in row-major window order: the first maximum wins
+        for di, dj in self.offsets:
             won = _offset_view(self.x_nhwc, di, dj, self.stride, self.out_hw) == self.out
             if found is None:
                 found = won.copy()
@@ -61,16 +70,26 @@ class MaxPool2d(Function):
                 won &= ~found  # a tie with an earlier offset: that one won
                 found |= won
             # only the winner gets the gradient, even a NaN one (as torch's scatter by index): not grad * won
-            pixels = _offset_view(grad_x, di, dj, self.stride, self.out_hw)
-            if tiles:
-                zero_where_not(won, grad_nhwc, out=pixels)
+            _offset_view(grad_x, di, dj, self.stride, self.out_hw)[...] += zero_where_not(won, grad_nhwc)
+        return grad_x
+
+    def _tiles_backward(self, grad_nhwc, kh, kw):
+        """Windows that tile the input (stride = kernel, nothing left over), as the chapter's 2x2 pools:
+        the input seen as (N, Ho, kh, Wo, kw, C) holds every window in place, so one full-size compare
+        finds the winners, ties go to the first on the small per-offset views, and one select writes
+        every pixel (its window's gradient, or 0)."""
+        n, h, w, c = self.x_nhwc.shape
+        (ho, wo) = self.out_hw
+        won = self.x_nhwc.reshape(n, ho, kh, wo, kw, c) == self.out[:, :, None, :, None, :]
+        found = None
+        for di, dj in self.offsets:  # row-major window order: a tie with an earlier offset loses
+            at = won[:, :, di, :, dj]  # a view: the changes land in won
+            if found is None:
+                found = at.copy()
             else:
-                pixels += zero_where_not(won, grad_nhwc)
-        nan_windows = xp.isnan(self.out)
-        if nan_windows.any():
-            self._to_last_nan(nan_windows, grad_nhwc, grad_x)
-        h, w = grad_x.shape[1] - 2 * ph, grad_x.shape[2] - 2 * pw
-        return (grad_x[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2),)
+                at &= ~found
+                found |= at
+        return zero_where_not(won, grad_nhwc[:, :, None, :, None, :]).reshape(n, h, w, c)
 
     def _to_last_nan(self, pending, grad_nhwc, grad_x):
         """Each NaN window's gradient to its last NaN in row-major order (the first walk gave it to no one:
