@@ -27,7 +27,7 @@ core/TransformationHelper.h, native/cpu/DistributionTemplates.h and avx_mathfun.
 * ``randint`` (``random_(from, to)``) is ``word % range + from``, with 64-bit words from a range of
   2**28 up. ``randperm(n)`` swaps element i with element ``i + random() % (n - i)``.
 * ``bernoulli(p)`` is ``uniform64 < p`` per element: dropout's masks (torch 2.14.1 takes this
-  kernel on every CPU; some older wheels took MKL's own generator on Intel CPUs instead).
+  kernel on every CPU, checked here; earlier versions' source sent Intel CPUs to MKL's own generator).
 
 Values are drawn on the host (NumPy) and then moved to a tensor's backend, so a seed gives the same
 numbers on every device.
