@@ -5,7 +5,8 @@ from collections import namedtuple
 import numpy as np
 
 from . import functions as F
-from .autograd.graph import _HookHandle, accumulate_into_leaf, register_tensor_class, run_backward
+from .autograd.graph import (_HookHandle, accumulate_into_leaf, register_tensor_class, run_backward,
+                             saves_tensors_of_options)
 from .backend import backend_of, get_backend
 
 float32, float64, float16 = np.float32, np.float64, np.float16
@@ -479,6 +480,7 @@ class Tensor:
         return F.Permute.apply(self, axes=tuple(reversed(range(self.ndim))))
 
     def __getitem__(self, index):
+        tensors = [i for i in (index if isinstance(index, tuple) else (index,)) if isinstance(i, Tensor)]
         if isinstance(index, Tensor):
             index = index.data
         elif isinstance(index, tuple):
@@ -487,8 +489,8 @@ class Tensor:
                 # torch applies integer indices first (they select), then the index arrays: for x of
                 # shape (2, 3, 4), x[0, :, idx] is (3, len(idx)); NumPy would give (len(idx), 3).
                 selected = F.Index.apply(self, index=_only_ints(index))
-                return F.Index.apply(selected, index=_without_ints(index))
-        return F.Index.apply(self, index=index)
+                return saves_tensors_of_options(F.Index.apply(selected, index=_without_ints(index)), tensors)
+        return saves_tensors_of_options(F.Index.apply(self, index=index), tensors)
 
     # ----- elementwise functions ----------------------------------------------------------------
     def _as_float(self):

@@ -100,16 +100,15 @@ def test_float32_short_runs_stay_within_torchs_own_spread(arrays, backend, name,
 
 
 # ----- the full programs, float32 (long) -----------------------------------------------------------------
-# Bounds: parity/ledger.toml, "chapter.full.*", measured on full runs (parity/spread.py chapter). The CNN's
-# full run has not been measured (hours a side on the 2-core machine): it has no bound yet.
+# Bounds: parity/ledger.toml, "chapter.full.*", measured on full runs (parity/spread.py chapter).
 # Lockstep costs both sides' time: on the shared 2-core machine xavier takes minutes, deep and dropout
-# ~10 minutes each, the CNN hours. So these run only when asked for, on top of the long marker.
+# ~10 minutes each, the CNN ~30 minutes. So these run only when asked for, on top of the long marker.
 FULL = os.environ.get("MINITORCH_RELU_FULL_CHAPTER") == "1"
 
 
 @pytest.mark.long
 @pytest.mark.skipif(not FULL, reason="full chapter programs in lockstep: set MINITORCH_RELU_FULL_CHAPTER=1 (slow)")
-@pytest.mark.parametrize("name", ["xavier", "deep", "dropout", "batchnorm"])
+@pytest.mark.parametrize("name", ["xavier", "deep", "dropout", "batchnorm", "cnn"])
 def test_full_program_float32(arrays, backend, name):
     from minitorch_relu.chapter import DEFAULTS
 

@@ -86,6 +86,49 @@ def test_nan_and_infinities_match_torch(backend, dtype, name, data):
           *arrays)
 
 
+# ----- saved tensors: an input changed in place before backward ----------------------------------
+def _backward_after_changing_input(lib, op, case, position, backend):
+    """Run the op on copies of its inputs (non-leaves), change input ``position`` in place (by a
+    no-op: multiply by 1), then backward: torch refuses where it saved that input. Returns "ok" or
+    "refused"."""
+    inputs = []
+    for array in case.arrays:
+        array = np.asarray(array)
+        floating = array.dtype.kind == "f"
+        leaf = (torch.tensor(array, requires_grad=floating) if lib is torch
+                else mt.tensor(array, requires_grad=floating, backend=backend))
+        inputs.append(leaf * 1 if floating else leaf.clone())
+    out = op.fn(lib, *inputs, **case.params)
+    out = out[0] if isinstance(out, tuple) else out
+    if not out.requires_grad:
+        return "no graph"
+    with lib.no_grad():
+        changed = inputs[position]
+        changed.mul_(1) if changed.dtype in (torch.float32, torch.float64, mt.float32, mt.float64) else changed.add_(0)
+    try:
+        out.sum().backward()
+    except RuntimeError as error:
+        assert "modified by an inplace operation" in str(error), error
+        return "refused"
+    return "ok"
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+@settings(max_examples=4)
+@given(data=st.data())
+def test_changing_a_saved_input_in_place_is_refused_as_in_torch(backend, name, data):
+    op = OPS[name]
+    if op.host_only and backend != "numpy":
+        pytest.skip(op.host_only)
+    case = op.draw(data)
+    for position, array in enumerate(case.arrays):
+        if np.asarray(array).dtype == bool:
+            continue  # a bool tensor has no in-place no-op here
+        theirs = _backward_after_changing_input(torch, op, case, position, backend)
+        ours = _backward_after_changing_input(mt, op, case, position, backend)
+        assert ours == theirs, f"input {position} changed in place: torch {theirs}, here {ours}"
+
+
 # ----- what the table does not hold ------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 @FEW

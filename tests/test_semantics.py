@@ -638,3 +638,29 @@ def test_relus_branch_free_select_is_numpys_where_bit_for_bit(dtype):
     into = np.full(values.shape, 7, dtype)
     assert zero_where(mask, values, out=into) is into
     assert np.array_equal(into.view(bits), np.where(mask, dtype(0), values).view(bits))
+
+
+def test_changing_index_tensors_in_place_before_backward_is_refused_as_in_torch():
+    # torch saves x[idx]'s index tensor and an embedding's indices: backward would scatter by them
+    from minitorch_relu.nn.sparse import embedding
+
+    x = t([1.0, 2.0, 3.0], requires_grad=True)
+    idx = mt.tensor(np.array([0, 2]))
+    picked = (x * 1)[idx]
+    idx.add_(0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        picked.sum().backward()
+    rows = mt.tensor(np.array([1, 1]))
+    looked_up = embedding(rows, mt.tensor(np.ones((3, 2), np.float32), requires_grad=True))
+    rows.mul_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        looked_up.sum().backward()
+
+
+def test_a_second_backward_through_dropout_or_max_dim_raises_as_in_torch():
+    # torch saves the dropout mask and max(dim)'s indices, and frees them after the first backward
+    x = t(np.ones((4, 5)), requires_grad=True)
+    for out in (mt.nn.functional.dropout(x, 0.5), x.max(dim=1).values):
+        out.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.sum().backward()

@@ -216,6 +216,15 @@ def saved_for_each_other(needs_input_grad):
     return (0, 1) if a_needs and b_needs else (0,) if b_needs else (1,) if a_needs else ()
 
 
+def saves_tensors_of_options(out, tensors):
+    """Declare tensors an op read through its options (the index tensors of ``x[idx]``, the indices
+    of an embedding): torch saves them, so changing one in place before backward is refused, and a
+    second backward raises. ``out``: the op's result."""
+    if out.grad_fn is not None and tensors:
+        out.grad_fn.saved_versions = [(t._version_counter, t._version_counter[0]) for t in tensors]
+    return out
+
+
 def unbroadcast(grad, shape):
     """Sum ``grad`` back to ``shape``: the adjoint of broadcasting ``shape`` up to ``grad.shape``."""
     if grad.shape == shape:

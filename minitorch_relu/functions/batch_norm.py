@@ -24,6 +24,8 @@ def _channel_shape(x):
 
 
 class BatchNorm(Function):
+    saved_inputs = (0, 1)  # x and the scale, as torch (with the statistics it computes)
+
     def forward(self, x, weight, bias, running_mean=None, running_var=None, training=True, momentum=0.1, eps=1e-5):
         xp, shape = self.xp, _channel_shape(x)
         self.axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channel

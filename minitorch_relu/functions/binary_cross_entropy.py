@@ -31,6 +31,8 @@ EPSILON = float(np.float32(1e-12))
 
 
 class BinaryCrossEntropy(Function):
+    saved_inputs = (0, 1)
+
     def forward(self, x, target, weight=None, reduction="mean"):
         xp = self.xp
         self.x, self.target, self.weight, self.reduction = x, target, weight, reduction
@@ -55,6 +57,8 @@ class BinaryCrossEntropy(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
+    saved_inputs = (0, 1)
+
     def forward(self, z, target, weight=None, pos_weight=None, reduction="mean"):
         xp = self.xp
         self.z, self.target, self.weight, self.pos_weight, self.reduction = z, target, weight, pos_weight, reduction

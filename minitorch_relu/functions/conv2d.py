@@ -36,6 +36,8 @@ def channels_last(xp, x):
 
 
 class Conv2d(Function):
+    saved_inputs = (0, 1)
+
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
         xp = self.xp
         n, c, h, w = x.shape

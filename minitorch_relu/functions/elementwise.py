@@ -16,6 +16,8 @@ def torch_sign(x):
 class Abs(Function):
     """|x|, with d|x|/dx = sign(x) (0 at x = 0, and at NaN as in torch)."""
 
+    saved_inputs = (0,)  # as torch: changing x in place before backward is refused
+
     def forward(self, x):
         self.x = x
         return self.xp.abs(x)
@@ -41,6 +43,8 @@ class Clamp(Function):
 
     With low > high every element becomes ``high`` (as in torch) and no gradient passes.
     """
+
+    saved_inputs = (0,)  # torch saves x (the mask here comes from it)
 
     def forward(self, x, min=None, max=None):
         xp = self.xp

@@ -10,6 +10,8 @@ from ..autograd import Function
 
 
 class ELU(Function):
+    saved_inputs = (0,)
+
     def forward(self, x, alpha=1.0):
         xp = self.xp
         self.x, self.alpha = x, alpha

@@ -20,6 +20,8 @@ SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
 class GELU(Function):
+    saved_inputs = (0,)
+
     def forward(self, x, approximate="none"):
         xp = self.xp
         self.x, self.approximate = x, approximate

@@ -10,6 +10,9 @@ from .reduce import _expand_back, normalize_dims
 
 
 class LogSumExp(Function):
+    saved_inputs = (0,)
+    saves_output = True
+
     def forward(self, x, dim, keepdim=False):
         xp = self.xp
         self.in_shape, self.keepdim = x.shape, keepdim

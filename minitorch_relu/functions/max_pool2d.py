@@ -26,6 +26,8 @@ def _offset_view(x_nhwc, di, dj, stride, out_hw):
 
 
 class MaxPool2d(Function):
+    saved_inputs = (0,)
+
     def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)):
         xp = self.xp
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
@@ -39,7 +41,9 @@ class MaxPool2d(Function):
             xp.maximum(out, _offset_view(x_nhwc, di, dj, stride, out_hw), out=out)  # NaN stays NaN
         self.x_nhwc, self.out, self.offsets = x_nhwc, out, offsets  # x_nhwc: the input itself, or padded
         self.stride, self.padding, self.out_hw = stride, padding, out_hw
-        return out.transpose(0, 3, 1, 2)  # (N, C, Ho, Wo), a view
+        # (N, C, Ho, Wo). A copy: backward reads self.out, and torch lets the caller change the output
+        # in place (it keeps argmax indices, not the maxima)
+        return out.copy().transpose(0, 3, 1, 2)
 
     def backward(self, grad):
         xp = self.xp

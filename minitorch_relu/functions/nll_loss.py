@@ -11,6 +11,8 @@ from .reduction import loss_scale, reduce_losses
 
 
 class NLLLoss(Function):
+    saved_inputs = (0, 1)  # as torch's nll_loss (backward reads the targets only)
+
     def forward(self, log_probs, target, reduction="mean", ignore_index=-100):
         xp = self.xp
         self.reduction = reduction

@@ -10,6 +10,9 @@ from ..autograd import Function, unbroadcast
 
 
 class Pow(Function):
+    saved_inputs = (0, 1)
+    saves_output = True
+
     def forward(self, a, b):
         self.a, self.b = a, b
         try:

@@ -29,6 +29,9 @@ def product_of_others(x, axis, xp):
 
 
 class Prod(Function):
+    saved_inputs = (0,)
+    saves_output = True
+
     def forward(self, x, dim=None, keepdim=False):
         self.x_shape, self.dim, self.keepdim = x.shape, dim, keepdim
         if dim is None:  # every element: a product along the flattened tensor

@@ -102,6 +102,7 @@ class _ExtremeDim(Function):
                              f"(input shape {tuple(x.shape)})")
         self.x_shape, self.axis, self.keepdim = x.shape, axis, keepdim
         self.indices = self.xp.expand_dims(self.position(x, axis), axis)
+        self.saved_versions = [([0], 0)]  # torch saves the indices: a second backward without retain_graph raises
         values = self.xp.take_along_axis(x, self.indices, axis=axis)
         return values if keepdim else values.squeeze(axis)
 

@@ -16,6 +16,8 @@ def _broadcast_error(op, *arrays):
 class Maximum(Function):
     """max(a, b) per element: d/da = 1 where a > b, 1/2 where a == b, 0 where a < b."""
 
+    saved_inputs = (0, 1)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
@@ -34,6 +36,8 @@ class Maximum(Function):
 
 class Minimum(Function):
     """min(a, b) per element: d/da = 1 where a < b, 1/2 where a == b, 0 where a > b."""
+
+    saved_inputs = (0, 1)
 
     def forward(self, a, b):
         self.a, self.b = a, b

@@ -7,6 +7,8 @@ from ..autograd import Function
 
 
 class SiLU(Function):
+    saved_inputs = (0,)
+
     def forward(self, x):
         xp = self.xp
         self.x = x

@@ -10,6 +10,8 @@ from ..autograd import Function
 
 
 class Softplus(Function):
+    saved_inputs = (0,)
+
     def forward(self, x, beta=1.0, threshold=20.0):
         xp = self.xp
         scaled = x * beta

@@ -12,6 +12,8 @@ from .reduce import _expand_back, normalize_dims
 
 
 class Var(Function):
+    saved_inputs = (0,)
+
     def forward(self, x, dim=None, correction=1, keepdim=False):
         return self.variance_in_float64(x, dim, correction, keepdim).astype(x.dtype)
 
@@ -52,6 +54,8 @@ class Var(Function):
 
 
 class Std(Var):
+    saves_output = True  # and x, as Var
+
     def forward(self, x, dim=None, correction=1, keepdim=False):
         self.out = self.xp.sqrt(self.variance_in_float64(x, dim, correction, keepdim)).astype(x.dtype)
         return self.out

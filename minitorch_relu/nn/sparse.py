@@ -6,6 +6,7 @@ a batch looked up are listed, which is what SparseAdam expects, as with torch.nn
 
 import numpy as np
 
+from ..autograd import saves_tensors_of_options
 from ..backend import get_backend
 from ..functions.embedding import Embedding as EmbeddingFn
 from ..tensor import Tensor, default_dtype
@@ -18,7 +19,8 @@ def embedding(input, weight, padding_idx=None, sparse=False):
     """Rows of ``weight`` picked by the int64 tensor ``input``: output shape input.shape + (dim,)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"embedding: input must be a Tensor of int64 indices, got {type(input).__name__}")
-    return EmbeddingFn.apply(weight, indices=input.data, padding_idx=padding_idx, sparse=sparse)
+    out = EmbeddingFn.apply(weight, indices=input.data, padding_idx=padding_idx, sparse=sparse)
+    return saves_tensors_of_options(out, [input])  # backward reads the indices, as torch's
 
 
 class Embedding(Module):
