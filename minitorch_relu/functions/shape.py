@@ -11,8 +11,9 @@ class Reshape(Function):
             out = x.reshape(shape)
         except ValueError:
             raise ShapeError(f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {tuple(shape)}") from None
-        # a copy when the layout does not allow a view (as in torch); a copy may still have a .base
-        self.is_view = out.base is not None and self.xp.may_share_memory(out, x)
+        # a copy when the layout does not allow a view (as in torch); a copy may still have a .base.
+        # An empty tensor's reshape is a view in torch, and shares no memory to test.
+        self.is_view = out.base is not None and (out.size == 0 or self.xp.may_share_memory(out, x))
         return out
 
     def backward(self, grad):
