@@ -105,7 +105,8 @@ def _float_result(dtype):
 
 
 class Tensor:
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_version_counter", "_base", "_hooks", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_version_counter", "_base", "_base_history", "_hooks",
+                 "__weakref__")
     __hash__ = object.__hash__  # == builds a tensor, so identity hashing must be asked for
 
     def __init__(self, data, requires_grad=False):
@@ -119,20 +120,21 @@ class Tensor:
         self.grad_fn = None  # the Function that made this tensor (None for a leaf): the graph's way back
         self._version_counter = [0]  # in-place changes so far; one list shared with views (see _version)
         self._base = None  # the tensor this one is a view of
+        self._base_history = None  # for a view: its base's grad_fn when the view was taken
         self._hooks = None  # a leaf's gradient hooks (a non-leaf's live on its Function)
 
     @classmethod
     def _wrap(cls, array):
         t = cls.__new__(cls)
         t.data, t._grad, t.requires_grad, t.grad_fn = array, None, False, None
-        t._version_counter, t._base, t._hooks = [0], None, None
+        t._version_counter, t._base, t._base_history, t._hooks = [0], None, None, None
         return t
 
     @classmethod
     def _from_op(cls, array, fn):
         t = cls.__new__(cls)
         t.data, t._grad, t.requires_grad, t.grad_fn = array, None, True, fn
-        t._version_counter, t._base, t._hooks = [0], None, None
+        t._version_counter, t._base, t._base_history, t._hooks = [0], None, None, None
         return t
 
     # ----- facts about the tensor -------------------------------------------------------------

@@ -664,3 +664,13 @@ def test_a_second_backward_through_dropout_or_max_dim_raises_as_in_torch():
         out.sum().backward()
         with pytest.raises(RuntimeError, match="backward through the graph a second time"):
             out.sum().backward()
+
+
+def test_a_view_taken_before_its_base_gained_a_history_is_refused():
+    # torch rebuilds such a view's history (it requires grad now); this engine says to take it again
+    base = t([1.0, 2.0]).clone()  # no gradient yet
+    view = base[0:1]
+    base.add_(t([1.0, 1.0], requires_grad=True))  # recorded: base has a history now
+    with pytest.raises(RuntimeError, match="take the view again"):
+        view * 2
+    assert (base[0:1] * 2).requires_grad  # taken again: fine

@@ -104,7 +104,6 @@ class Function:
     saves_output = False
     is_view = False  # the output shares memory (and the version counter) with input 0
     saved_versions = ()  # (counter, version) of each saved tensor at forward time; None once freed
-    base_history = None  # for a view: its base's Function when the view was taken
     _hooks = None  # hooks registered on the tensor this op made (torch keeps them on its grad_fn)
     _retained = None  # that tensor, if it called retain_grad()
 
@@ -126,10 +125,10 @@ class Function:
             out = backend.xp.asarray(out)
         # Every op passes here: a list comprehension and `in` cost less than any() over a generator.
         needs_input_grad = tuple([t.requires_grad for t in inputs]) if _grad_mode.enabled else ()
+        for t in inputs:
+            if t._base is not None and _grad_mode.enabled:
+                _check_view_is_current(t)
         if True in needs_input_grad:
-            for t in inputs:
-                if t._base is not None:
-                    _check_view_is_current(t)
             fn.inputs = inputs
             fn.needs_input_grad = needs_input_grad
             fn.parents = tuple([t.grad_fn for t in inputs])
@@ -145,7 +144,7 @@ class Function:
             base = inputs[0]
             result._version_counter = base._version_counter
             result._base = base if base._base is None else base._base
-            fn.base_history = result._base.grad_fn
+            result._base_history = result._base.grad_fn
         return result
 
     def forward(self, *arrays, **options):
@@ -360,11 +359,11 @@ def _check_saved_tensors(fn):
 def _check_view_is_current(view):
     """A view whose base got a new history (an in-place op recorded on the base) after the view was
     taken would pass gradients to the old history: torch rebuilds the view's history then; this engine
-    refuses to use it."""
-    fn = view.grad_fn
-    if fn is not None and fn.base_history is not view._base.grad_fn:
+    refuses to use it (also a view taken before its base required grad: torch's view would require it now)."""
+    if view._base_history is not view._base.grad_fn:
+        made_by = f" (made by {view.grad_fn.name()})" if view.grad_fn is not None else ""
         raise RuntimeError(
-            f"this view (made by {fn.name()}) was taken before an in-place op changed its base; torch would "
+            f"this view{made_by} was taken before an in-place op changed its base; torch would "
             "rebase the view's history, this engine cannot: take the view again after the in-place op"
         )
 
