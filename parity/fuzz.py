@@ -272,9 +272,9 @@ KNOWN = {
                        "(CopySlices); this engine refuses with a RuntimeError",
     "stale-view": "a view used after a recorded in-place op on its base: torch rebuilds the view's "
                   "history; this engine refuses with a RuntimeError",
-    "rounding-amplified": "a fractional power of values that already differ in their last bits (a "
-                          "matmul's cancellation rounded by OpenBLAS and by MKL): x ** 0.5 turns 2e-9 "
-                          "against 0 into 4.7e-5 against 0, past the comparison's tolerance",
+    "rounding-amplified": "a fractional power or a comparison of values that already differ in their "
+                          "last bits (a matmul's cancellation rounded by OpenBLAS and by MKL; torch's "
+                          "SLEEF sqrt): x ** 0.5 turns 2e-9 against 0 into 4.7e-5 against 0, a > b flips",
     "partial-backward": "a backward that raises part-way: torch has already added to the .grad of leaves "
                         "whose gradient was complete (and run the hooks of the nodes it reached, in its own "
                         "order); this engine adds to none (all or nothing)",
@@ -325,11 +325,20 @@ def _compare_flags(where, ours, theirs):
 
 
 def _rounding_amplified(step, pools):
-    """A fractional power of an input whose values are not bit for bit torch's."""
-    if step[0] != "pow" or float(step[2]).is_integer():
+    """A step that can turn a last-bit difference of its inputs into a large one: a fractional power
+    (sqrt of 2e-9 against 0), or a comparison (a > b flips when a is 1 ulp off: torch's float64 sqrt
+    is SLEEF's, not always correctly rounded). Only when some input is not bit for bit torch's."""
+    if step[0] == "pow" and not float(step[2]).is_integer():
+        positions = [step[1]]
+    elif step[0] == "binary" and step[1] == "gt":
+        positions = [step[2]] + ([step[3][1]] if step[3][0] == "pool" else [])
+    else:
         return False
-    ours, theirs = (pools[api][step[1] % len(pools[api])] for api in (ENGINE, TORCH))
-    return not np.array_equal(ENGINE.to_numpy(ours), TORCH.to_numpy(theirs), equal_nan=True)
+    for i in positions:
+        ours, theirs = (pools[api][i % len(pools[api])] for api in (ENGINE, TORCH))
+        if not np.array_equal(ENGINE.to_numpy(ours), TORCH.to_numpy(theirs), equal_nan=True):
+            return True
+    return False
 
 
 def run_program(program):
@@ -404,6 +413,9 @@ def _backward_and_compare(program, pools, leaves, retained, hook_logs):
                 return "partial-backward"
             if [len(a) for a in hook_logs[ENGINE]] != [len(b) for b in hook_logs[TORCH]]:
                 return "partial-backward"  # the nodes reached before the failing one ran their hooks
+            if any(not _same(_grad_copy(ENGINE, pools[ENGINE][k]), _grad_copy(TORCH, pools[TORCH][k]))
+                   for k in retained):
+                return "partial-backward"  # ... and kept their retained gradients
             break
     for k, (ours, theirs) in enumerate(zip(leaves[ENGINE], leaves[TORCH])):
         if (ours.grad is None) != (theirs.grad is None):
