@@ -275,6 +275,9 @@ KNOWN = {
     "rounding-amplified": "a fractional power or a comparison of values that already differ in their "
                           "last bits (a matmul's cancellation rounded by OpenBLAS and by MKL; torch's "
                           "SLEEF sqrt): x ** 0.5 turns 2e-9 against 0 into 4.7e-5 against 0, a > b flips",
+    "overlap-too-hard": "an in-place op whose operand is a strided view overlapping the tensor written "
+                        "(x += x[:, 0]): torch computes it, and what it reads depends on its loop's order "
+                        "(an element already written is read again); this engine refuses (clone() first)",
     "partial-backward": "a backward that raises part-way: torch has already added to the .grad of leaves "
                         "whose gradient was complete (and run the hooks of the nodes it reached, in its own "
                         "order); this engine adds to none (all or nothing)",
@@ -287,6 +290,8 @@ def _known(engine_error, torch_error):
     if engine_error is not None and torch_error is None and "taken before an in-place op changed its base" in str(
             engine_error):
         return "stale-view"
+    if engine_error is not None and torch_error is None and "refer to a single memory location" in str(engine_error):
+        return "overlap-too-hard"
     return None
 
 

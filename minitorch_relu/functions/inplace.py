@@ -46,25 +46,13 @@ def apply_(target, name, compute, *others):
 
 def _check_no_partial_overlap(name, target, others):
     """torch refuses ``x += x.T`` and the like: an operand that shares some (not all) of the memory
-    written to. Only views and detach() share memory, and they share the version counter too. Like
-    torch, only when both fill a block of memory each (``x += x[:, 0]`` is "too hard" to tell there,
-    and allowed)."""
+    written to. Only views and detach() share memory, and they share the version counter too."""
     for other in others:
         if getattr(other, "_version_counter", None) is target._version_counter and other is not target:
             a, b = other.data, target.data
-            if not _same_layout(a, b) and _dense(a) and _dense(b) and backend_of(b).xp.may_share_memory(a, b):
+            if not _same_layout(a, b) and backend_of(b).xp.may_share_memory(a, b):
                 raise RuntimeError(f"{name}: unsupported operation: some elements of the input tensor and the "
                                    "written-to tensor refer to a single memory location; clone() the input first")
-
-
-def _dense(array):
-    """torch's is_non_overlapping_and_dense: the elements fill one block of memory, in some order."""
-    expected = array.itemsize
-    for stride, size in sorted((abs(st), n) for st, n in zip(array.strides, array.shape) if n != 1):
-        if stride != expected:
-            return False
-        expected *= size
-    return array.size > 0
 
 
 def _same_layout(a, b):
