@@ -254,3 +254,18 @@ def test_relu_passes_the_gradient_at_nan_like_torch(backend):
     theirs = torch.tensor(x, requires_grad=True)
     torch.relu(theirs).backward(torch.tensor(grad))
     assert_same(ours.grad, theirs.grad)
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_std_of_equal_values_follows_torchs_two_paths(backend, dim):
+    # torch reduces every dim with the mean in x's dtype (so equal float32 values give a tiny std and a
+    # finite gradient), and part of the dims with Welford in float64 (std exactly 0, gradient 0)
+    x = np.full((1, 3), 0.79417362, np.float32)
+    ours = mt.tensor(x, backend=backend, requires_grad=True)
+    out = ours.std(dim=dim)
+    out.sum().backward()
+    theirs = torch.tensor(x, requires_grad=True)
+    expected = theirs.std(dim=dim)
+    expected.sum().backward()
+    assert_same(out.detach(), expected.detach())
+    assert_same(ours.grad, theirs.grad)

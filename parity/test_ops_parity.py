@@ -29,6 +29,14 @@ pytestmark = [pytest.mark.usefixtures("one_torch_thread"),
               pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")]
 
 
+def _op_for(backend, name):
+    """The table's op, or a skip where it matches torch on the host only."""
+    op = OPS[name]
+    if op.host_only and backend != "numpy":
+        pytest.skip(op.host_only)
+    return op
+
+
 def check(backend, dtype, mt_fn, torch_fn, *inputs):
     """Forward and every input's gradient against torch, within the ledger's ops.float32/64 bound."""
     return check_against_torch(mt_fn, torch_fn, list(inputs), dtype, backend=backend)
@@ -39,9 +47,7 @@ def check(backend, dtype, mt_fn, torch_fn, *inputs):
 @FEW
 @given(data=st.data())
 def test_forward_and_gradients_match_torch(backend, dtype, name, data):
-    op = OPS[name]
-    if op.host_only and backend != "numpy":
-        pytest.skip(op.host_only)
+    op = _op_for(backend, name)
     case = op.draw(data)
     check(backend, dtype, lambda *ts: op.fn(mt, *ts, **case.params), lambda *ts: op.fn(torch, *ts, **case.params),
           *case.arrays)
@@ -61,9 +67,7 @@ TORCH_SPLIT = {"elu": "gradient at NaN", "elu alpha 0.5": "gradient at NaN", "nn
 @FEW
 @given(data=st.data())
 def test_nan_and_infinities_match_torch(backend, dtype, name, data):
-    op = OPS[name]
-    if op.host_only and backend != "numpy":
-        pytest.skip(op.host_only)
+    op = _op_for(backend, name)
     if name in TORCH_SPLIT:
         pytest.skip(f"torch's kernels disagree with each other: {TORCH_SPLIT[name]}")
     case = op.draw(data)
@@ -117,9 +121,7 @@ def _backward_after_changing_input(lib, op, case, position, backend):
 @settings(max_examples=4)
 @given(data=st.data())
 def test_changing_a_saved_input_in_place_is_refused_as_in_torch(backend, name, data):
-    op = OPS[name]
-    if op.host_only and backend != "numpy":
-        pytest.skip(op.host_only)
+    op = _op_for(backend, name)
     case = op.draw(data)
     for position, array in enumerate(case.arrays):
         if np.asarray(array).dtype == bool:
