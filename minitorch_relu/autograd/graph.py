@@ -99,11 +99,16 @@ class Function:
     """
 
     # What backward reads, declared so the version check and freeing below know it: the positions
-    # of the inputs whose values it saves, and whether it saves its output (as torch's saved tensors).
+    # of the inputs whose values it saves, whether it saves its output, and whether it keeps arrays
+    # of its own that torch saves as tensors (a dropout mask, max(dim)'s indices, x[idx]'s index
+    # arrays): all are freed after backward, so a second backward raises, as torch's.
     saved_inputs = ()
     saves_output = False
+    saves_arrays = False
     is_view = False  # the output shares memory (and the version counter) with input 0
-    saved_versions = ()  # (counter, version) of each saved tensor at forward time; None once freed
+    # (counter, version) of each saved tensor at forward time: a list (maybe empty) once the op saved
+    # anything, None once freed
+    saved_versions = ()
     _hooks = None  # hooks registered on the tensor this op made (torch keeps them on its grad_fn)
     _retained = None  # that tensor, if it called retain_grad()
 
@@ -133,7 +138,7 @@ class Function:
             fn.needs_input_grad = needs_input_grad
             fn.parents = tuple([t.grad_fn for t in inputs])
             result = Tensor._from_op(out, fn)
-            if fn.saved_inputs or fn.saves_output:
+            if fn.saved_inputs or fn.saves_output or fn.saves_arrays:
                 fn.saved_versions = [(inputs[i]._version_counter, inputs[i]._version_counter[0])
                                      for i in fn.saved_inputs]
                 if fn.saves_output:
@@ -220,7 +225,8 @@ def saves_tensors_of_options(out, tensors):
     of an embedding): torch saves them, so changing one in place before backward is refused, and a
     second backward raises. ``out``: the op's result."""
     if out.grad_fn is not None and tensors:
-        out.grad_fn.saved_versions = [(t._version_counter, t._version_counter[0]) for t in tensors]
+        fn = out.grad_fn
+        fn.saved_versions = list(fn.saved_versions) + [(t._version_counter, t._version_counter[0]) for t in tensors]
     return out
 
 
@@ -280,7 +286,7 @@ def run_backward(root, grad, retain_graph=False):
             out_grad = _run_tensor_hooks(fn, out_grad)
         _check_saved_tensors(fn)
         input_grads = fn.backward(out_grad)
-        if not retain_graph and fn.saved_versions:
+        if not retain_graph and fn.saved_versions != ():  # it saved something: free it
             _free_saved_tensors(fn)
         for inp, parent, in_grad, needed in zip(fn.inputs, fn.parents, input_grads, fn.needs_input_grad):
             if not needed or in_grad is None:

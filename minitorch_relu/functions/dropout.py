@@ -9,9 +9,10 @@ from ..autograd import Function
 
 
 class Dropout(Function):
+    saves_arrays = True  # the noise (torch saves the mask)
+
     def forward(self, x, noise):
         self.noise = noise
-        self.saved_versions = [([0], 0)]  # torch saves the mask: a second backward without retain_graph raises
         return x * noise
 
     def backward(self, grad):

@@ -98,6 +98,8 @@ class RowSparseGrad:
 
 
 class Embedding(Function):
+    saves_arrays = True  # the indices, as torch
+
     def forward(self, weight, indices, padding_idx=None, sparse=False):
         if weight.ndim != 2:
             raise ValueError(f"embedding: weight must be 2-D (num_embeddings, dim), got shape {tuple(weight.shape)}")

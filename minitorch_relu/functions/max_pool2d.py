@@ -25,6 +25,16 @@ def _offset_view(x_nhwc, di, dj, stride, out_hw):
     return x_nhwc[:, di:di + sh * (ho - 1) + 1:sh, dj:dj + sw * (wo - 1) + 1:sw]
 
 
+def _first_wins(masks):
+    """The window masks (one per offset, in row-major window order), each without the windows an
+    earlier one already holds: on ties the first maximum wins, as in torch. Changes them in place."""
+    found = masks[0].copy()
+    for mask in masks[1:]:
+        mask &= ~found
+        found |= mask
+    return masks
+
+
 class MaxPool2d(Function):
     saved_inputs = (0,)
 
@@ -65,14 +75,8 @@ class MaxPool2d(Function):
         """Any windows: walk the offsets in row-major window order, the first maximum wins; pixels
         shared by windows (or in none) start at zero and add up."""
         grad_x = self.xp.zeros(self.x_nhwc.shape, dtype=grad_nhwc.dtype)
-        found = None  # windows whose winner is already found
-        for di, dj in self.offsets:
-            won = _offset_view(self.x_nhwc, di, dj, self.stride, self.out_hw) == self.out
-            if found is None:
-                found = won.copy()
-            else:
-                won &= ~found  # a tie with an earlier offset: that one won
-                found |= won
+        maxima = [_offset_view(self.x_nhwc, di, dj, self.stride, self.out_hw) == self.out for di, dj in self.offsets]
+        for (di, dj), won in zip(self.offsets, _first_wins(maxima)):
             # only the winner gets the gradient, even a NaN one (as torch's scatter by index): not grad * won
             _offset_view(grad_x, di, dj, self.stride, self.out_hw)[...] += zero_where_not(won, grad_nhwc)
         return grad_x
@@ -85,14 +89,7 @@ class MaxPool2d(Function):
         n, h, w, c = self.x_nhwc.shape
         (ho, wo) = self.out_hw
         won = self.x_nhwc.reshape(n, ho, kh, wo, kw, c) == self.out[:, :, None, :, None, :]
-        found = None
-        for di, dj in self.offsets:  # row-major window order: a tie with an earlier offset loses
-            at = won[:, :, di, :, dj]  # a view: the changes land in won
-            if found is None:
-                found = at.copy()
-            else:
-                at &= ~found
-                found |= at
+        _first_wins([won[:, :, di, :, dj] for di, dj in self.offsets])  # views: the changes land in won
         return zero_where_not(won, grad_nhwc[:, :, None, :, None, :]).reshape(n, h, w, c)
 
     def _to_last_nan(self, pending, grad_nhwc, grad_x):

@@ -91,6 +91,8 @@ class _ExtremeDim(Function):
     """max or min along one dimension; the gradient goes to the one position argmax (argmin) reports,
     the first extreme, as in torch."""
 
+    saves_arrays = True  # the indices, as torch
+
     def forward(self, x, dim, keepdim=False):
         axes = normalize_dims(dim, x.ndim)
         if not axes:  # a 0-d x, with dim 0 or -1 as torch allows: its max (min) is itself
@@ -102,7 +104,6 @@ class _ExtremeDim(Function):
                              f"(input shape {tuple(x.shape)})")
         self.x_shape, self.axis, self.keepdim = x.shape, axis, keepdim
         self.indices = self.xp.expand_dims(self.position(x, axis), axis)
-        self.saved_versions = [([0], 0)]  # torch saves the indices: a second backward without retain_graph raises
         values = self.xp.take_along_axis(x, self.indices, axis=axis)
         return values if keepdim else values.squeeze(axis)
 

@@ -51,7 +51,7 @@ class Index(Function):
             if Ellipsis not in parts:  # x[2] of a 1-D NumPy array is a scalar copy; x[2, ...] a 0-d view, as in torch
                 index = parts + (Ellipsis,)
         else:  # torch saves index tensors: a second backward without retain_graph raises
-            self.saved_versions = [([0], 0)]
+            self.saves_arrays = True
         self.in_shape, self.dtype, self.index = x.shape, x.dtype, index
         # torch's gathered result is contiguous (so a later reshape is a view); NumPy's may not be
         return x[index] if self.is_view else self.xp.ascontiguousarray(x[index])

@@ -35,7 +35,7 @@ class Var(Function):
         if all(n == 1 for d, n in enumerate(x.shape) if d not in self.axes):
             # one result (every dim of size > 1 reduced): torch's all-reduce path, the mean in x's dtype,
             # then the squares summed in float64
-            mean = x.mean(axis=self.axes, keepdims=True).astype("float64")
+            mean = self.mean.astype("float64")
         else:  # torch: Welford in float64, whose mean is exact for equal values; so is this corrected one
             mean = wide.mean(axis=self.axes, keepdims=True)
             mean += (wide - mean).mean(axis=self.axes, keepdims=True)
